@@ -1,0 +1,177 @@
+"""One turn of the conversation: load the state, step the machine, render, save.
+
+This is the only place that joins the ASK request to the pure machine. Handlers call ``respond``
+with the machine event for their request.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ask_sdk_core.handler_input import HandlerInput
+from ask_sdk_model import Response
+from ask_sdk_model.ui import StandardCard
+
+from skill import codec, ssml
+from skill.content import DEFAULT_LOCALE, Content, LocaleContent
+from skill.intents import phrase_key
+from skill.machine import Event, Outcome, Profile, State, is_consistent, start_state, step
+from skill.render import Renderer
+
+log = logging.getLogger(__name__)
+
+STATE_KEY = "state"  # session attribute holding the machine state
+PROFILE_KEY = "profile"  # persisted attribute holding the profile
+RECORD_VERSION = 1
+
+Clock = Callable[[], dt.datetime]
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass(frozen=True)
+class Turn:
+    """What a handler needs about the request beyond the ASK objects: the raw JSON."""
+
+    raw: Mapping[str, Any]
+    lambda_context: Any = None
+
+    @property
+    def request(self) -> Mapping[str, Any]:
+        request = self.raw.get("request")
+        return request if isinstance(request, Mapping) else {}
+
+
+class Conversation:
+    def __init__(self, content: Content, clock: Clock = utc_now) -> None:
+        self.content = content
+        self.clock = clock
+        self.renderers = {loc: Renderer(lc, content.routine) for loc, lc in content.locales.items()}
+        self.faq_index = {loc: _faq_index(lc) for loc, lc in content.locales.items()}
+
+    # -- request facts --------------------------------------------------------------------------
+
+    def locale_of(self, turn: Turn) -> str:
+        asked = turn.request.get("locale")
+        if isinstance(asked, str) and asked in self.content.locales:
+            return asked
+        for loc in self.content.locales:
+            if isinstance(asked, str) and asked[:2].lower() == loc[:2].lower():
+                return loc
+        log.info("unsupported locale %r: answering in %s", str(asked)[:20], DEFAULT_LOCALE)
+        return DEFAULT_LOCALE
+
+    def today(self, locale: str) -> str:
+        offset = dt.timedelta(hours=self.content.for_locale(locale).utc_offset_hours)
+        return (self.clock() + offset).date().isoformat()
+
+    # -- the turn -------------------------------------------------------------------------------
+
+    def respond(self, handler_input: HandlerInput, event: Event) -> Response:
+        locale = self.locale_of(_turn(handler_input))
+        renderer = self.renderers[locale]
+        state = self.load_state(handler_input, renderer)
+        outcome = step(state, event, self.content.routine)
+        self.save(handler_input, state, outcome)
+        return self.build(handler_input, outcome, renderer)
+
+    def event_context(self, handler_input: HandlerInput) -> tuple[str, Mapping[str, str]]:
+        """Today's date and the FAQ phrase index for this request's locale."""
+        locale = self.locale_of(_turn(handler_input))
+        return self.today(locale), self.faq_index[locale]
+
+    def load_state(self, handler_input: HandlerInput, renderer: Renderer) -> State:
+        """The session's state, or a fresh one from the stored profile for a new session."""
+        am = handler_input.attributes_manager
+        saved = am.session_attributes.get(STATE_KEY) if am.session_attributes else None
+        if saved is not None:
+            try:
+                state = codec.state_from_dict(saved)
+                last_ok = state.last is None or all(map(renderer.can_render, state.last[:2]))
+                if is_consistent(state, self.content.routine) and last_ok:
+                    return state
+            except ValueError:
+                pass
+            log.warning("session attributes rejected: starting from the stored profile")
+        return start_state(self.load_profile(handler_input))
+
+    def load_profile(self, handler_input: HandlerInput) -> Profile:
+        record = handler_input.attributes_manager.persistent_attributes
+        data = record.get(PROFILE_KEY) if isinstance(record, Mapping) else None
+        if data is None:
+            return Profile()
+        try:
+            profile = codec.profile_from_dict(data)
+            if is_consistent(start_state(profile), self.content.routine):
+                return profile
+        except ValueError:
+            pass
+        log.warning("stored profile unreadable: using a fresh one (the record is kept)")
+        return Profile()
+
+    def save(self, handler_input: HandlerInput, before: State, outcome: Outcome) -> None:
+        """Store the profile when it changed, then keep the new state in the session.
+
+        If the store fails, the exception leaves the session on the old state, so the user's
+        next try repeats this turn and nothing is lost.
+        """
+        am = handler_input.attributes_manager
+        if outcome.delete_data:
+            am.delete_persistent_attributes()
+            am.session_attributes = {}
+            return
+        if outcome.state.profile != before.profile:
+            am.persistent_attributes = {
+                "v": RECORD_VERSION,
+                PROFILE_KEY: codec.profile_to_dict(outcome.state.profile),
+            }
+            am.save_persistent_attributes()
+        am.session_attributes = {STATE_KEY: codec.state_to_dict(outcome.state)}
+
+    def build(self, handler_input: HandlerInput, outcome: Outcome,
+              renderer: Renderer) -> Response:
+        rb = handler_input.response_builder
+        if not outcome.speech:  # session end: nothing may be said
+            return rb.response
+        equipment = outcome.state.profile.equipment
+        rendered = renderer.render(outcome, equipment)
+        rb.speak(rendered.ssml)
+        if rendered.card is not None:
+            rb.set_card(StandardCard(title=rendered.card.title, text=rendered.card.text))
+        if outcome.end_session:
+            rb.set_should_end_session(True)
+        else:
+            rb.ask(rendered.reprompt)
+        return rb.response
+
+    def apology(self, handler_input: HandlerInput) -> Response:
+        """What is said when something failed: sorry, and please say that again."""
+        locale = self.locale_of(_turn(handler_input))
+        lc = self.content.for_locale(locale)
+        renderer = self.renderers[locale]
+        sorry = renderer.line("error", {}, 0, "ball")
+        again = renderer.line("ask_error", {}, 0, "ball")
+        rb = handler_input.response_builder
+        rb.speak(ssml.speak(f"{ssml.text(sorry, lc.lexicon)} {ssml.text(again, lc.lexicon)}"))
+        return rb.ask(ssml.speak(ssml.text(again, lc.lexicon))).response
+
+
+def _turn(handler_input: HandlerInput) -> Turn:
+    context = handler_input.context
+    return context if isinstance(context, Turn) else Turn({})
+
+
+def _faq_index(lc: LocaleContent) -> dict[str, str]:
+    index = {}
+    for topic in lc.faq.values():
+        index[topic.id] = topic.id
+        for phrase in (topic.name, topic.question, *topic.phrasings):
+            index.setdefault(phrase_key(phrase), topic.id)
+    return index
+

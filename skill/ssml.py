@@ -1,0 +1,49 @@
+"""SSML building blocks: escaping, breaks within Alexa's limits, and the pronunciation lexicon."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from functools import lru_cache
+from xml.sax.saxutils import escape, quoteattr
+
+MAX_BREAK_SECONDS = 10.0  # Alexa's limit for one <break>
+MAX_SSML_CHARS = 8000  # Alexa's limit for one outputSpeech
+
+
+def text(value: str, lexicon: Mapping[str, str] | None = None) -> str:
+    """Escape ``value`` for SSML and wrap lexicon words in ``<sub alias>``."""
+    if not lexicon:
+        return escape(value)
+    pattern = _lexicon_pattern(tuple(sorted(lexicon, key=len, reverse=True)))
+    out, pos = [], 0
+    for m in pattern.finditer(value):
+        out.append(escape(value[pos:m.start()]))
+        out.append(f"<sub alias={quoteattr(lexicon[m.group()])}>{escape(m.group())}</sub>")
+        pos = m.end()
+    out.append(escape(value[pos:]))
+    return "".join(out)
+
+
+@lru_cache(maxsize=8)
+def _lexicon_pattern(words: tuple[str, ...]) -> re.Pattern[str]:
+    # Longest first, one pass: 変形性膝関節症 wins over 膝関節 and tags never nest.
+    return re.compile("|".join(re.escape(w) for w in words))
+
+
+def pause(seconds: float) -> str:
+    """Silence of ``seconds`` in breaks of at most 10 s; nothing for a non-positive time."""
+    ms = round(seconds * 1000)
+    parts = []
+    while ms > 0:
+        chunk = min(ms, int(MAX_BREAK_SECONDS * 1000))
+        parts.append(f'<break time="{chunk}ms"/>')
+        ms -= chunk
+    return "".join(parts)
+
+
+def speak(body: str, rate: int = 100) -> str:
+    """Wrap ``body`` in ``<speak>``, with a prosody rate when it is not the default."""
+    if rate != 100:
+        body = f'<prosody rate="{rate}%">{body}</prosody>'
+    return f"<speak>{body}</speak>"
