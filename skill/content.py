@@ -190,10 +190,11 @@ class _Reader:
     def texts(self, obj: Any, key: str, field: str) -> tuple[str, ...]:
         """A string or a non-empty list of strings."""
         value = self.get(obj, key, field, (str, list))
-        items = [value] if isinstance(value, str) else value
-        if not items:
+        if isinstance(value, str):
+            return (self.text(obj, key, field),)
+        if not value:
             raise self.fail(field, "is an empty list")
-        return tuple(self.text({"v": v}, "v", f"{field}[{i}]") for i, v in enumerate(items))
+        return tuple(self.text({"v": v}, "v", f"{field}[{i}]") for i, v in enumerate(value))
 
     def number(self, obj: Any, key: str, field: str, minimum: float = 0) -> float:
         value = self.get(obj, key, field, (int, float))

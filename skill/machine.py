@@ -175,7 +175,7 @@ def _dispatch(s: State, e: Event, r: Routine) -> Outcome:
         return _ask(q, r, (P("confirm_delete"),))
     if k is Ev.LAUNCH:
         return _launch(s, r)
-    if k is Ev.EQUIPMENT and e.equipment in EQUIPMENT:
+    if k is Ev.EQUIPMENT and e.equipment in EQUIPMENT and s.phase not in PAIN_PHASES:
         s = _with_profile(s, equipment=e.equipment)
         if s.phase is Phase.EQUIPMENT:
             return _begin(s, r, (P("equipment_set", tool=e.equipment),))
@@ -396,7 +396,11 @@ def _in_paused(s: State, e: Event, r: Routine) -> Outcome:
         return _resume(s, r)
     if k in (Ev.STOP, Ev.CANCEL, Ev.NO):
         return _goodbye(s)
-    if k in (Ev.PREVIOUS, Ev.SKIP, Ev.GO_TO_STEP, Ev.START_OVER):
+    if k is Ev.PAUSE:
+        return _ask(s, r, (P("paused", number=_pos(s).step + 1),))
+    if k is Ev.GO_TO_STEP:
+        return _go_to(s, r, e.number)
+    if k in (Ev.PREVIOUS, Ev.SKIP, Ev.START_OVER):
         return _in_routine(replace(s, phase=Phase.INTRO), e, r)
     return _ask(s, r, (P("fallback_paused"),))
 
@@ -417,7 +421,9 @@ def _in_resume_offer(s: State, e: Event, r: Routine) -> Outcome:
     if k in (Ev.NO, Ev.START_OVER, Ev.START):
         s = _with_profile(replace(s, pos=None), resume_at=None)
         return _begin(s, r, (P("resume_declined"),))
-    if k in (Ev.SKIP, Ev.GO_TO_STEP, Ev.PREVIOUS):
+    if k is Ev.GO_TO_STEP:
+        return _go_to(s, r, e.number)
+    if k in (Ev.SKIP, Ev.PREVIOUS):
         return _in_routine(replace(s, phase=Phase.INTRO), e, r)
     if k in (Ev.STOP, Ev.CANCEL):
         return _goodbye(s)
@@ -576,3 +582,11 @@ def _step_args(index: int, r: Routine) -> dict[str, int]:
 
 def _here(s: State, r: Routine) -> dict[str, int]:
     return {"number": _pos(s).step + 1}
+
+
+if __name__ == "__main__":  # python -m skill.machine: print the transition table
+    import sys
+
+    from skill.transitions import main
+
+    sys.exit(main())
