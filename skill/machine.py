@@ -121,7 +121,7 @@ class Outcome:
     speech: tuple[Prompt, ...]
     reprompt: tuple[Prompt, ...]  # empty exactly when the session ends
     end_session: bool
-    card_step: int | None = None  # the step whose instructions go on the card
+    card: Prompt | None = None  # the Alexa app card: a step's instructions, or the welcome
     delete_data: bool = False  # effect for the adapter: delete this user's record
     seed: int = -1  # picks wording variations; a repeat reuses the original's
 
@@ -194,7 +194,12 @@ def _launch(s: State, r: Routine) -> Outcome:
 
 
 def _greet(s: State, r: Routine, lead: tuple[Prompt, ...] = ()) -> Outcome:
-    """The welcome: resume offer, first-use disclaimer and equipment check, or welcome back."""
+    """The welcome, with its card: what to prepare, the disclaimer, what can be said."""
+    return replace(_welcome(s, r, lead), card=P("welcome_card"))
+
+
+def _welcome(s: State, r: Routine, lead: tuple[Prompt, ...]) -> Outcome:
+    """Resume offer, first-use disclaimer and equipment check, or welcome back."""
     p = s.profile
     if p.resume_at is not None and _valid(p.resume_at, r):
         pos = p.resume_at
@@ -224,7 +229,7 @@ def _intro(s: State, r: Routine, index: int, lead: tuple[Prompt, ...] = ()) -> O
     q = replace(s, phase=Phase.INTRO, pos=pos, gentle=gentle, back=None)
     q = _with_profile(q, resume_at=pos)
     return Outcome(q, lead + (P("step_intro", step=index), P("ask_intro")), (P("ask_intro"),),
-                   False, card_step=index)
+                   False, card=P("step_card", step=index))
 
 
 def _play_set(s: State, r: Routine, index: int, set_index: int,
@@ -239,7 +244,8 @@ def _play_set(s: State, r: Routine, index: int, set_index: int,
     rest = r.steps[index].rest_seconds
     hint = (P("rest_hint", rest=rest),) if rest else ()
     done = (P("step_done", number=index + 1),) if last_set else ()
-    return Outcome(q, lead + (narration,) + done + hint + ask, ask, False, card_step=index)
+    return Outcome(q, lead + (narration,) + done + hint + ask, ask, False,
+                   card=P("step_card", step=index))
 
 
 def _ask_after_set(pos: Position, r: Routine) -> tuple[Prompt, ...]:
@@ -301,8 +307,10 @@ def _repeat(s: State, r: Routine) -> Outcome:
         ask = _question(s, r)
         return Outcome(s, ask, ask, False)
     speech, reprompt, seed = s.last
-    card = s.pos.step if s.pos is not None and s.phase in (Phase.INTRO, Phase.AFTER_SET) else None
-    return Outcome(s, speech, reprompt or _question(s, r), False, card_step=card, seed=seed)
+    card = None
+    if s.pos is not None and s.phase in (Phase.INTRO, Phase.AFTER_SET):
+        card = P("step_card", step=s.pos.step)
+    return Outcome(s, speech, reprompt or _question(s, r), False, card=card, seed=seed)
 
 
 def _question(s: State, r: Routine) -> tuple[Prompt, ...]:

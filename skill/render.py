@@ -57,8 +57,10 @@ class Renderer:
         if outcome.reprompt:
             reprompt = ssml.speak(self.fragments(outcome.reprompt, outcome.seed, tool), rate)
         card = None
-        if outcome.card_step is not None:
-            card = self.step_card(outcome.card_step, tool)
+        if outcome.card is not None and outcome.card.key == "step_card":
+            card = self.step_card(outcome.card.args["step"], tool)
+        elif outcome.card is not None:
+            card = self.welcome_card(tool)
         return Rendered(ssml.speak(body, rate), reprompt, card)
 
     def can_render(self, prompts: tuple[Prompt, ...]) -> bool:
@@ -132,6 +134,12 @@ class Renderer:
             section("card_timing", (self._timing_line(timing, tool),)),
         ])
         return Card(title, text)
+
+    def welcome_card(self, tool: str) -> Card:
+        lines = (self.line("disclaimer", {}, 0, tool),
+                 *(self._fill(line, tool) for line in self.c.preparation),
+                 self.line("help_welcome", {}, 0, tool))
+        return Card(self.line("card_welcome_title", {}, 0, tool), "\n\n".join(lines))
 
     # -- special prompts ------------------------------------------------------------------------
 
