@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from skill.machine import Phase, Position, Profile, Prompt, State
+from skill.machine import PACES, Phase, Position, Profile, Prompt, State
 
 VERSION = 1
 _SCALARS = (str, int, float, bool, type(None))
@@ -24,6 +24,8 @@ def profile_to_dict(p: Profile) -> dict[str, Any]:
         "last_day": p.last_day,
         "pain_last": p.pain_last,
         "resume_at": _pos_to_list(p.resume_at),
+        "pace": p.pace,
+        "weaker_side": p.weaker_side,
     }
 
 
@@ -37,6 +39,8 @@ def profile_from_dict(d: Mapping[str, Any]) -> Profile:
         last_day=_opt_str(d.get("last_day"), "last_day"),
         pain_last=_bool(d.get("pain_last", False), "pain_last"),
         resume_at=_pos_from(d.get("resume_at")),
+        pace=_choice(d.get("pace", 0), PACES, "pace"),
+        weaker_side=_choice(d.get("weaker_side"), ("left", "right", None), "weaker_side"),
     )
 
 

@@ -28,11 +28,12 @@ DEFAULT_LOCALE = "en-US"
 SIDES_KINDS = ("each", "alternate", "both")
 SIDES = ("right", "left")
 EQUIPMENT = ("ball", "towel")
+PACE_STEPS = (-2, -1, 0, 1)  # speech pace steps, slowest first; each locale maps them to rates
 
 # Every placeholder a prompt, cue or step text may use (the renderer supplies them).
 PLACEHOLDERS = frozenset(
     {"number", "total", "title", "tool", "side", "Side", "days", "streak", "topics", "rest",
-     "reps", "hold", "release"}
+     "reps", "hold", "release", "time", "hour12", "minute", "ampm"}
 )
 
 
@@ -128,6 +129,8 @@ class LocaleContent:
     counts: tuple[str, ...]
     list_separator: str
     utc_offset_hours: float
+    pace_rates: Mapping[int, int]
+    ampm: Mapping[str, str]
     preparation: tuple[str, ...]
     steps: tuple[StepText, ...]
     prompts: Mapping[str, tuple[str, ...]]
@@ -292,6 +295,14 @@ def load_locale(directory: Path, locale: str, routine: Routine) -> LocaleContent
     offset = loc.get(loc.data, "utc_offset_hours", "utc_offset_hours", (int, float))
     if not -12 <= offset <= 14:
         raise loc.fail("utc_offset_hours", "must be between -12 and 14")
+    raw_rates = loc.mapping(loc.data, "pace_rates", "pace_rates")
+    pace_rates = {}
+    for pace in PACE_STEPS:
+        percent = loc.number(raw_rates, pace, f"pace_rates.{pace}", 50)
+        if percent > 200:
+            raise loc.fail(f"pace_rates.{pace}", "must be at most 200 (percent)")
+        pace_rates[pace] = int(percent)
+    ampm = _names(loc, "ampm", ("am", "pm"))
 
     rt = _Reader(directory / "routine.yaml")
     preparation = rt.texts(rt.data, "preparation", "preparation")
@@ -360,6 +371,8 @@ def load_locale(directory: Path, locale: str, routine: Routine) -> LocaleContent
         counts=counts,
         list_separator=separator,
         utc_offset_hours=float(offset),
+        pace_rates=MappingProxyType(pace_rates),
+        ampm=ampm,
         preparation=preparation,
         steps=tuple(steps),
         prompts=MappingProxyType(prompts),

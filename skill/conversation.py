@@ -9,17 +9,17 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_model import Response
-from ask_sdk_model.ui import StandardCard
+from ask_sdk_model.ui import AskForPermissionsConsentCard, StandardCard
 
-from skill import codec, ssml
+from skill import codec, reminders, screen, ssml
 from skill.content import DEFAULT_LOCALE, Content, LocaleContent
 from skill.intents import phrase_key
-from skill.machine import Event, Outcome, Profile, State, is_consistent, start_state, step
+from skill.machine import Ev, Event, Outcome, Profile, State, is_consistent, start_state, step
 from skill.render import Renderer
 
 log = logging.getLogger(__name__)
@@ -29,6 +29,7 @@ PROFILE_KEY = "profile"  # persisted attribute holding the profile
 RECORD_VERSION = 1
 
 Clock = Callable[[], dt.datetime]
+ReminderClient = Callable[[str, str, dict[str, Any]], str]  # (endpoint, token, body) -> result
 
 
 def utc_now() -> dt.datetime:
@@ -49,9 +50,11 @@ class Turn:
 
 
 class Conversation:
-    def __init__(self, content: Content, clock: Clock = utc_now) -> None:
+    def __init__(self, content: Content, clock: Clock = utc_now,
+                 reminder_client: ReminderClient = reminders.create) -> None:
         self.content = content
         self.clock = clock
+        self.reminder_client = reminder_client
         self.renderers = {loc: Renderer(lc, content.routine) for loc, lc in content.locales.items()}
         self.faq_index = {loc: _faq_index(lc) for loc, lc in content.locales.items()}
 
@@ -77,9 +80,25 @@ class Conversation:
         locale = self.locale_of(_turn(handler_input))
         renderer = self.renderers[locale]
         state = self.load_state(handler_input, renderer)
+        if event.kind is Ev.REMINDER and event.reminder is None:
+            event = self.create_reminder(_turn(handler_input), event, locale)
         outcome = step(state, event, self.content.routine)
         self.save(handler_input, state, outcome)
         return self.build(handler_input, outcome, renderer)
+
+    def create_reminder(self, turn: Turn, event: Event, locale: str) -> Event:
+        """Ask the Reminders API for a daily reminder; the event carries what it answered."""
+        if event.time is None:
+            return replace(event, reminder="no_time")
+        system = _system(turn.raw)
+        endpoint, token = system.get("apiEndpoint"), system.get("apiAccessToken")
+        if not isinstance(endpoint, str) or not isinstance(token, str) or not token:
+            return replace(event, reminder="no_permission")
+        offset = dt.timedelta(hours=self.content.for_locale(locale).utc_offset_hours)
+        now_local = (self.clock() + offset).replace(tzinfo=None)
+        text = self.renderers[locale].line("reminder_text", {}, 0, "ball")
+        body = reminders.daily_reminder_body(event.time, now_local, locale, text)
+        return replace(event, reminder=self.reminder_client(endpoint, token, body))
 
     def event_context(self, handler_input: HandlerInput) -> tuple[str, Mapping[str, str]]:
         """Today's date and the FAQ phrase index for this request's locale."""
@@ -89,7 +108,12 @@ class Conversation:
     def load_state(self, handler_input: HandlerInput, renderer: Renderer) -> State:
         """The session's state, or a fresh one from the stored profile for a new session."""
         am = handler_input.attributes_manager
-        saved = am.session_attributes.get(STATE_KEY) if am.session_attributes else None
+        # A launch or a new session starts from the stored profile: attributes sent with one
+        # are not ours (Alexa sends none), so they must not overwrite the user's record.
+        launch = _turn(handler_input).request.get("type") == "LaunchRequest"
+        carried = (_has_session(handler_input) and not launch
+                   and not handler_input.request_envelope.session.new)
+        saved = am.session_attributes.get(STATE_KEY) if carried and am.session_attributes else None
         if saved is not None:
             try:
                 state = codec.state_from_dict(saved)
@@ -124,7 +148,8 @@ class Conversation:
         am = handler_input.attributes_manager
         if outcome.delete_data:
             am.delete_persistent_attributes()
-            am.session_attributes = {}
+            if _has_session(handler_input):
+                am.session_attributes = {}
             return
         if outcome.state.profile != before.profile:
             am.persistent_attributes = {
@@ -132,18 +157,25 @@ class Conversation:
                 PROFILE_KEY: codec.profile_to_dict(outcome.state.profile),
             }
             am.save_persistent_attributes()
-        am.session_attributes = {STATE_KEY: codec.state_to_dict(outcome.state)}
+        if _has_session(handler_input):  # an out-of-session request has nowhere to keep it
+            am.session_attributes = {STATE_KEY: codec.state_to_dict(outcome.state)}
 
     def build(self, handler_input: HandlerInput, outcome: Outcome,
               renderer: Renderer) -> Response:
         rb = handler_input.response_builder
         if not outcome.speech:  # session end: nothing may be said
             return rb.response
-        equipment = outcome.state.profile.equipment
-        rendered = renderer.render(outcome, equipment)
+        profile = outcome.state.profile
+        rendered = renderer.render(outcome, profile.equipment, profile.pace)
         rb.speak(rendered.ssml)
-        if rendered.card is not None:
+        if outcome.ask_permission:
+            rb.set_card(AskForPermissionsConsentCard(permissions=[reminders.PERMISSION]))
+        elif rendered.card is not None:
             rb.set_card(StandardCard(title=rendered.card.title, text=rendered.card.text))
+        if screen.supports_apl(_turn(handler_input).raw):
+            data = renderer.screen(outcome, profile.equipment or "ball", profile.pace)
+            if data is not None:
+                rb.add_directive(_apl_directive(data))
         if outcome.end_session:
             rb.set_should_end_session(True)
         else:
@@ -160,6 +192,24 @@ class Conversation:
         rb = handler_input.response_builder
         rb.speak(ssml.speak(f"{ssml.text(sorry, lc.lexicon)} {ssml.text(again, lc.lexicon)}"))
         return rb.ask(ssml.speak(ssml.text(again, lc.lexicon))).response
+
+
+def _has_session(handler_input: HandlerInput) -> bool:
+    return handler_input.request_envelope.session is not None
+
+
+def _apl_directive(data: dict[str, Any]) -> Any:
+    from ask_sdk_model.interfaces.alexa.presentation.apl import RenderDocumentDirective
+
+    d = screen.render_directive(data)
+    return RenderDocumentDirective(token=d["token"], document=d["document"],
+                                   datasources=d["datasources"])
+
+
+def _system(raw: Mapping[str, Any]) -> Mapping[str, Any]:
+    context = raw.get("context")
+    system = context.get("System") if isinstance(context, Mapping) else None
+    return system if isinstance(system, Mapping) else {}
 
 
 def _turn(handler_input: HandlerInput) -> Turn:

@@ -29,6 +29,12 @@ INTENT_EVENTS: Mapping[str, Ev] = {
     "AMAZON.FallbackIntent": Ev.FALLBACK,
     "AMAZON.YesIntent": Ev.YES,
     "AMAZON.NoIntent": Ev.NO,
+    "SlowerIntent": Ev.SLOWER,
+    "FasterIntent": Ev.FASTER,
+    "ExplainIntent": Ev.EXPLAIN,
+    "WeakerSideIntent": Ev.WEAKER_SIDE,
+    "ProgressIntent": Ev.PROGRESS,
+    "ReminderIntent": Ev.REMINDER,
 }
 
 # Slots each intent reads, by name (the interaction models declare the same).
@@ -36,6 +42,8 @@ INTENT_SLOTS: Mapping[str, tuple[str, str]] = {
     "FaqIntent": ("topic", "FAQ_TOPIC"),
     "GoToStepIntent": ("step", "AMAZON.NUMBER"),
     "EquipmentIntent": ("equipment", "EQUIPMENT"),
+    "WeakerSideIntent": ("side", "SIDE"),
+    "ReminderIntent": ("time", "AMAZON.TIME"),
 }
 
 MAX_SLOT_CHARS = 200
@@ -63,7 +71,23 @@ def event_for(intent: Any, today: str | None, faq_index: Mapping[str, str]) -> E
         return Event(kind, equipment=choice if choice in ("ball", "towel") else None, today=today)
     if kind is Ev.GO_TO_STEP:
         return Event(kind, number=_number(slots.get("step")), today=today)
+    if kind is Ev.WEAKER_SIDE:
+        slot = slots.get("side")
+        side = resolved_id(slot) or phrase_key(_value(slot))
+        return Event(kind, side=side if side in ("left", "right", "both") else None, today=today)
+    if kind is Ev.REMINDER:
+        return Event(kind, time=clock_time(_value(slots.get("time"))), today=today)
     return Event(kind, today=today)
+
+
+def clock_time(value: str) -> str | None:
+    """An AMAZON.TIME value as "HH:MM" (None for "MO", "EV" and other vague times)."""
+    value = value.strip()
+    if len(value) == 5 and value[2] == ":" and value.replace(":", "").isdigit():
+        hour, minute = int(value[:2]), int(value[3:])
+        if hour < 24 and minute < 60:
+            return value
+    return None
 
 
 def resolved_id(slot: Any) -> str | None:

@@ -12,9 +12,11 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
-from skill.content import EQUIPMENT, Routine
+from skill.content import EQUIPMENT, PACE_STEPS, Routine
 
 DEFAULT_EQUIPMENT = "ball"  # the article's tool; "next" at the equipment question takes it
+BRIEF_AFTER_DAYS = 3  # after this many routines, step intros shrink to the essentials
+PACES = PACE_STEPS
 
 
 class Phase(StrEnum):
@@ -56,6 +58,12 @@ class Ev(StrEnum):
     NO = "no"
     DELETE_DATA = "delete_data"
     SESSION_END = "session_end"
+    SLOWER = "slower"
+    FASTER = "faster"
+    EXPLAIN = "explain"  # the full instructions of the current step
+    WEAKER_SIDE = "weaker_side"
+    PROGRESS = "progress"
+    REMINDER = "reminder"  # carries what the reminders service answered
 
 
 PAIN_PHASES = frozenset({Phase.PAIN_SHARP, Phase.PAIN_SWELLING, Phase.PAIN_MILD})
@@ -67,6 +75,9 @@ class Event:
     number: int | None = None  # go to step N (1-based, as spoken)
     topic: str | None = None  # FAQ topic id
     equipment: str | None = None  # "ball" | "towel"
+    side: str | None = None  # weaker side: "left" | "right" | "both" (none weaker)
+    reminder: str | None = None  # "set" | "no_permission" | "no_time" | "failed"
+    time: str | None = None  # reminder time, "HH:MM"
     today: str | None = None  # ISO date, for progress on completion
 
 
@@ -101,6 +112,8 @@ class Profile:
     last_day: str | None = None  # ISO date of the last completed routine
     pain_last: bool = False  # the last session stopped for pain
     resume_at: Position | None = None  # where an unfinished routine stands
+    pace: int = 0  # speech pace, one of PACES
+    weaker_side: str | None = None  # "left" | "right": an extra set on that side
 
 
 @dataclass(frozen=True)
@@ -123,6 +136,7 @@ class Outcome:
     end_session: bool
     card: Prompt | None = None  # the Alexa app card: a step's instructions, or the welcome
     delete_data: bool = False  # effect for the adapter: delete this user's record
+    ask_permission: bool = False  # effect: send the reminders consent card
     seed: int = -1  # picks wording variations; a repeat reuses the original's
 
 
@@ -133,7 +147,7 @@ class Outcome:
 def is_consistent(s: State, routine: Routine) -> bool:
     """Whether a state (e.g. decoded from session attributes) fits ``routine``."""
     positions = (s.pos, s.profile.resume_at)
-    return all(p is None or _valid(p, routine) for p in positions)
+    return all(p is None or _valid(p, s.profile, routine) for p in positions)
 
 
 def start_state(profile: Profile) -> State:
@@ -173,6 +187,8 @@ def _dispatch(s: State, e: Event, r: Routine) -> Outcome:
     if k is Ev.DELETE_DATA and s.phase is not Phase.CONFIRM_DELETE:
         q = replace(s, phase=Phase.CONFIRM_DELETE, back=_base(s))
         return _ask(q, r, (P("confirm_delete"),))
+    if k in _PREFERENCE_EVENTS:
+        return _PREFERENCE_EVENTS[k](s, e, r)
     if k is Ev.LAUNCH:
         return _launch(s, r)
     if k is Ev.EQUIPMENT and e.equipment in EQUIPMENT and s.phase not in PAIN_PHASES:
@@ -201,7 +217,7 @@ def _greet(s: State, r: Routine, lead: tuple[Prompt, ...] = ()) -> Outcome:
 def _welcome(s: State, r: Routine, lead: tuple[Prompt, ...]) -> Outcome:
     """Resume offer, first-use disclaimer and equipment check, or welcome back."""
     p = s.profile
-    if p.resume_at is not None and _valid(p.resume_at, r):
+    if p.resume_at is not None and _valid(p.resume_at, p, r):
         pos = p.resume_at
         q = replace(s, phase=Phase.RESUME_OFFER, pos=pos, back=None)
         return _ask(q, r, lead + (P("resume_offer", **_step_args(pos.step, r)),))
@@ -223,24 +239,41 @@ def _begin(s: State, r: Routine, lead: tuple[Prompt, ...] = ()) -> Outcome:
 # -- positions ------------------------------------------------------------------------------------
 
 
-def _intro(s: State, r: Routine, index: int, lead: tuple[Prompt, ...] = ()) -> Outcome:
+def sets_in(step: int, profile: Profile, r: Routine) -> int:
+    """Sets of a step: one more on the weaker side where the step works one side at a time."""
+    extra = profile.weaker_side is not None and r.steps[step].sides == "each"
+    return r.sets_in(step) + extra
+
+
+def side_of(step: int, set_index: int, profile: Profile, r: Routine) -> str | None:
+    """The leg a set starts on (the extra set is on the weaker side)."""
+    if set_index >= r.sets_in(step):
+        return profile.weaker_side
+    return r.steps[step].side_of(set_index)
+
+
+def _intro(s: State, r: Routine, index: int, lead: tuple[Prompt, ...] = (),
+           detailed: bool = False) -> Outcome:
     gentle = s.gentle and s.pos is not None and s.pos.step == index
     pos = Position(index, -1)
     q = replace(s, phase=Phase.INTRO, pos=pos, gentle=gentle, back=None)
     q = _with_profile(q, resume_at=pos)
-    return Outcome(q, lead + (P("step_intro", step=index), P("ask_intro")), (P("ask_intro"),),
+    brief = not detailed and s.profile.days_done >= BRIEF_AFTER_DAYS
+    intro = P("step_intro", step=index, brief=brief)
+    return Outcome(q, lead + (intro, P("ask_intro")), (P("ask_intro"),),
                    False, card=P("step_card", step=index))
 
 
 def _play_set(s: State, r: Routine, index: int, set_index: int,
               lead: tuple[Prompt, ...] = ()) -> Outcome:
     pos = Position(index, set_index)
-    narration = P("set", step=index, set=set_index, gentle=s.gentle)
-    last_set = set_index == r.sets_in(index) - 1
+    side = side_of(index, set_index, s.profile, r)
+    narration = P("set", step=index, set=set_index, side=side, gentle=s.gentle)
+    last_set = set_index == sets_in(index, s.profile, r) - 1
     if last_set and index == r.total_steps - 1:
         return _finish(s, r, lead + (narration,))
     q = _with_profile(replace(s, phase=Phase.AFTER_SET, pos=pos, back=None), resume_at=pos)
-    ask = _ask_after_set(pos, r)
+    ask = _ask_after_set(q, r)
     rest = r.steps[index].rest_seconds
     hint = (P("rest_hint", rest=rest),) if rest else ()
     done = (P("step_done", number=index + 1),) if last_set else ()
@@ -248,11 +281,14 @@ def _play_set(s: State, r: Routine, index: int, set_index: int,
                    card=P("step_card", step=index))
 
 
-def _ask_after_set(pos: Position, r: Routine) -> tuple[Prompt, ...]:
-    timing = r.steps[pos.step]
-    if pos.cursor < timing.sets - 1:
-        if timing.sides == "each":
-            return (P("ask_next_side", side=timing.side_of(pos.cursor + 1)),)
+def _ask_after_set(s: State, r: Routine) -> tuple[Prompt, ...]:
+    pos = _pos(s)
+    following = pos.cursor + 1
+    if following < sets_in(pos.step, s.profile, r):
+        if following >= r.sets_in(pos.step):
+            return (P("ask_extra_side", side=s.profile.weaker_side),)
+        if r.steps[pos.step].sides == "each":
+            return (P("ask_next_side", side=side_of(pos.step, following, s.profile, r)),)
         return (P("ask_next_set"),)
     return (P("ask_next_step", **_step_args(pos.step + 1, r)),)
 
@@ -260,17 +296,25 @@ def _ask_after_set(pos: Position, r: Routine) -> tuple[Prompt, ...]:
 def _advance(s: State, r: Routine, lead: tuple[Prompt, ...] = ()) -> Outcome:
     """Go on by one: intro -> first set -> next set -> next step's intro."""
     pos = s.pos or Position()
-    if pos.cursor + 1 < r.sets_in(pos.step):
+    if pos.cursor + 1 < sets_in(pos.step, s.profile, r):
         return _play_set(s, r, pos.step, pos.cursor + 1, lead)
     return _intro(replace(s, gentle=False), r, pos.step + 1, lead)
 
 
 def _finish(s: State, r: Routine, lead: tuple[Prompt, ...]) -> Outcome:
     p = replace(_progress(s.profile, s.today), resume_at=None, pain_last=False)
-    summary = (P("progress", days=p.days_done, streak=p.streak) if p.days_done > 1
-               else P("progress_first"))
-    speech = lead + (P("routine_done"), summary, P("routine_advice"), P("goodbye_done"))
+    speech = lead + (P("routine_done"), *_progress_report(p), P("goodbye_done"))
     return Outcome(replace(s, profile=p, pos=None, gentle=False), speech, (), True)
+
+
+def _progress_report(p: Profile) -> tuple[Prompt, ...]:
+    """Days done and the streak, with the article's guidance for where the user is. No nagging."""
+    if p.days_done == 0:
+        return (P("progress_none"), P("advice_start"))
+    count = (P("progress", days=p.days_done, streak=p.streak) if p.days_done > 1
+             else P("progress_first"))
+    advice = P("advice_start") if p.days_done < BRIEF_AFTER_DAYS * 2 else P("advice_daily")
+    return (count, advice)
 
 
 def _progress(p: Profile, today: str | None) -> Profile:
@@ -319,7 +363,7 @@ def _question(s: State, r: Routine) -> tuple[Prompt, ...]:
     if ph is Phase.INTRO:
         return (P("ask_intro"),)
     if ph is Phase.AFTER_SET and s.pos is not None:
-        return _ask_after_set(s.pos, r)
+        return _ask_after_set(s, r)
     if ph is Phase.RESUME_OFFER:
         return (P("ask_resume_offer", **_step_args(_pos(s).step, r)),)
     if ph is Phase.ENDED:
@@ -549,6 +593,64 @@ def _ended(s: State, e: Event, r: Routine) -> Outcome:
     return _dispatch(replace(s, phase=Phase.WELCOME, pos=None, back=None), e, r)
 
 
+# -- preferences: pace, detail, weaker side, progress, reminder ---------------------------------
+
+
+def _pace(s: State, e: Event, r: Routine) -> Outcome:
+    step_by = -1 if e.kind is Ev.SLOWER else 1
+    i = PACES.index(s.profile.pace) if s.profile.pace in PACES else PACES.index(0)
+    j = min(max(i + step_by, 0), len(PACES) - 1)
+    if i == j:
+        key = "pace_slowest" if step_by < 0 else "pace_fastest"
+    else:
+        key = "pace_slower" if step_by < 0 else "pace_faster"
+    return _detour(_with_profile(s, pace=PACES[j]), r, (P(key),))
+
+
+def _explain(s: State, e: Event, r: Routine) -> Outcome:
+    if s.pos is None or s.phase not in (Phase.INTRO, Phase.AFTER_SET, Phase.PAUSED):
+        return _detour(s, r, (P(f"help_{_base(s).value}", **_here(s, r)),))
+    if s.phase is Phase.INTRO:
+        return _intro(s, r, s.pos.step, detailed=True)
+    said = (P("step_intro", step=s.pos.step, brief=False),)
+    return replace(_detour(s, r, said), card=P("step_card", step=s.pos.step))
+
+
+def _weaker_side(s: State, e: Event, r: Routine) -> Outcome:
+    if e.side not in ("left", "right", "both"):
+        return _detour(s, r, (P("weaker_side_which"),))
+    side = None if e.side == "both" else e.side
+    q = _with_profile(s, weaker_side=side)
+    if q.pos is not None and not is_consistent(q, r):  # an extra set that no longer exists
+        q = replace(q, pos=Position(q.pos.step, sets_in(q.pos.step, q.profile, r) - 1))
+        q = _with_profile(q, resume_at=q.pos)
+    said = P("weaker_side_set", side=side) if side else P("weaker_side_cleared")
+    return _detour(q, r, (said,))
+
+
+def _progress_asked(s: State, e: Event, r: Routine) -> Outcome:
+    return _detour(s, r, _progress_report(s.profile))
+
+
+def _reminder(s: State, e: Event, r: Routine) -> Outcome:
+    if e.reminder == "set" and e.time:
+        return _detour(s, r, (P("reminder_set", time=e.time),))
+    if e.reminder == "no_permission":
+        return replace(_detour(s, r, (P("reminder_permission"),)), ask_permission=True)
+    if e.reminder == "no_time":
+        return _detour(s, r, (P("reminder_need_time"),))
+    return _detour(s, r, (P("reminder_failed"),))
+
+
+_PREFERENCE_EVENTS = {
+    Ev.SLOWER: _pace,
+    Ev.FASTER: _pace,
+    Ev.EXPLAIN: _explain,
+    Ev.WEAKER_SIDE: _weaker_side,
+    Ev.PROGRESS: _progress_asked,
+    Ev.REMINDER: _reminder,
+}
+
 _PHASE_HANDLERS = {
     Phase.WELCOME: _in_welcome,
     Phase.EQUIPMENT: _in_equipment,
@@ -576,8 +678,8 @@ def _pos(s: State) -> Position:
     return s.pos if s.pos is not None else Position()
 
 
-def _valid(pos: Position, r: Routine) -> bool:
-    return 0 <= pos.step < r.total_steps and -1 <= pos.cursor < r.sets_in(pos.step)
+def _valid(pos: Position, profile: Profile, r: Routine) -> bool:
+    return 0 <= pos.step < r.total_steps and -1 <= pos.cursor < sets_in(pos.step, profile, r)
 
 
 def _with_profile(s: State, **changes: Any) -> State:

@@ -13,12 +13,12 @@ from typing import Any
 from skill import ssml
 from skill.content import LocaleContent, Routine, StepTiming
 from skill.machine import Outcome, Prompt
-from skill.timing import speech_seconds
+from skill.timing import speech_seconds, ssml_seconds
 
 LEAD_IN_SECONDS = 1.5  # silence after the lead-in, to get into position
 RELAX_TAIL_SECONDS = 1.0  # the last rest of a set, before the closing line
 INTRO_TIPS = 2  # tips spoken in a step's intro
-SECTION_BREAK = '<break time="400ms"/>'
+SECTION_PAUSE_SECONDS = 0.4  # between the parts of an intro, at the normal pace
 
 
 @dataclass(frozen=True)
@@ -46,16 +46,22 @@ class Renderer:
             "preparation": self._preparation,
             "faq_answer": self._faq_answer,
             "faq_unknown": self._faq_unknown,
+            "reminder_set": self._reminder_set,
         }
 
     # -- public ---------------------------------------------------------------------------------
 
-    def render(self, outcome: Outcome, equipment: str | None = None, rate: int = 100) -> Rendered:
+    def rate(self, pace: int) -> int:
+        """The SSML prosody rate (percent) for a pace step."""
+        return self.c.pace_rates.get(pace, 100)
+
+    def render(self, outcome: Outcome, equipment: str | None = None, pace: int = 0) -> Rendered:
         tool = equipment or "ball"
-        body = self.fragments(outcome.speech, outcome.seed, tool)
+        rate = self.rate(pace)
+        body = self.fragments(outcome.speech, outcome.seed, tool, rate)
         reprompt = None
         if outcome.reprompt:
-            reprompt = ssml.speak(self.fragments(outcome.reprompt, outcome.seed, tool), rate)
+            reprompt = ssml.speak(self.fragments(outcome.reprompt, outcome.seed, tool, rate), rate)
         card = None
         if outcome.card is not None and outcome.card.key == "step_card":
             card = self.step_card(outcome.card.args["step"], tool)
@@ -74,17 +80,20 @@ class Renderer:
                 return False
             if p.key == "set":
                 index = args.get("set")
-                if not isinstance(index, int) or not 0 <= index < self.routine.sets_in(step):
+                timing = self.routine.steps[step]
+                sets = timing.sets + (timing.sides == "each")  # + the weaker side's extra set
+                if not isinstance(index, int) or not 0 <= index < sets:
                     return False
         return True
 
-    def fragments(self, prompts: tuple[Prompt, ...], seed: int, tool: str) -> str:
-        return " ".join(self.fragment(p, seed, tool) for p in prompts)
+    def fragments(self, prompts: tuple[Prompt, ...], seed: int, tool: str,
+                  rate: int = 100) -> str:
+        return " ".join(self.fragment(p, seed, tool, rate) for p in prompts)
 
-    def fragment(self, prompt: Prompt, seed: int, tool: str) -> str:
+    def fragment(self, prompt: Prompt, seed: int, tool: str, rate: int = 100) -> str:
         special = self._special.get(prompt.key)
         if special is not None:
-            return special(prompt.args, seed, tool)
+            return special(prompt.args, seed, tool, rate)
         return self._say(self.line(prompt.key, prompt.args, seed, tool))
 
     def line(self, key: str, args: dict[str, Any], seed: int, tool: str) -> str:
@@ -93,30 +102,65 @@ class Renderer:
         template = options[(seed + _stable(key)) % len(options)]
         return template.format_map(self._params(args, tool))
 
-    def narrate_set(self, step: int, set_index: int, tool: str, gentle: bool = False) -> str:
-        """The SSML fragment of one timed set."""
+    def narrate_set(self, step: int, set_index: int, tool: str, gentle: bool = False,
+                    side: str | None = None, rate: int = 100) -> str:
+        """The SSML fragment of one timed set.
+
+        ``side`` names the leg of a one-side-at-a-time set (default: the timing model's);
+        ``rate`` is the prosody rate: slower speech stretches the gaps between cues, never a hold.
+        """
         timing = self.routine.steps[step]
         words = self.c.steps[step]
+        speed = rate / 100
+        first_side = side if side is not None and timing.sides == "each" else None
         parts = []
         if gentle:
             parts.append(self._say(self.line("gentle_reminder", {}, 0, tool)))
-        lead = self._fill(words.set_lead, tool, timing.side_of(set_index))
-        parts.append(self._say(lead) + ssml.pause(LEAD_IN_SECONDS))
+        lead = self._fill(words.set_lead, tool, first_side or timing.side_of(set_index))
+        parts.append(self._say(lead) + ssml.pause(LEAD_IN_SECONDS / speed))
         for rep in range(timing.reps):
-            side = timing.side_of(set_index, rep)
+            rep_side = first_side or timing.side_of(set_index, rep)
             last_rep = rep == timing.reps - 1
             for phase in timing.phases:
-                cue = self._fill(words.cues[phase.cue], tool, side)
+                cue = self._fill(words.cues[phase.cue], tool, rep_side)
                 counted = phase.countdown  # each counted second: the number, then silence
-                silent = phase.seconds - self._seconds(cue) - counted
+                silent = phase.seconds - self._seconds(cue) / speed - counted
                 if last_rep and phase.relax:
-                    silent = min(silent, RELAX_TAIL_SECONDS)
+                    silent = min(silent, RELAX_TAIL_SECONDS / speed)
                 parts.append(self._say(cue) + ssml.pause(silent))
                 for n in range(counted, 0, -1):
                     word = self.c.counts[n]
-                    parts.append(self._say(word) + ssml.pause(1 - self._seconds(word)))
+                    parts.append(self._say(word) + ssml.pause(1 - self._seconds(word) / speed))
         parts.append(self._say(self.line("set_end", {}, set_index, tool)))
         return " ".join(parts)
+
+    def screen(self, outcome: Outcome, tool: str, pace: int = 0) -> dict[str, Any] | None:
+        """What an Echo Show displays for a step's intro or timed set (None: nothing to show)."""
+        shown = [p for p in outcome.speech if p.key in ("set", "step_intro")]
+        if not shown:
+            return None
+        args = shown[-1].args
+        step = args["step"]
+        words, timing = self.c.steps[step], self.routine.steps[step]
+        data: dict[str, Any] = {
+            "stepLabel": self.line("screen_step_label", {"number": step + 1}, 0, tool),
+            "title": words.title, "side": "", "seconds": 0,
+            "cues": [self._fill(line, tool) for line in words.setup],
+        }
+        if shown[-1].key == "set":
+            side = args.get("side") if timing.sides == "each" else None
+            side = side or (timing.side_of(args["set"]) if timing.sides == "each" else None)
+            if side is not None:
+                data["side"] = self.line("screen_side", {"side": side}, 0, tool)
+            if timing.sides == "alternate":  # cues name the leg: show the setup instead
+                data["side"] = self.line("screen_alternate", {}, 0, tool)
+            else:
+                cues = (self._fill(words.cues[p.cue], tool, side) for p in timing.phases)
+                data["cues"] = list(dict.fromkeys(cues))
+            fragment = self.narrate_set(step, args["set"], tool, bool(args.get("gentle")),
+                                        side, self.rate(pace))
+            data["seconds"] = round(ssml_seconds(fragment, self.c.rate))
+        return data
 
     def step_card(self, step: int, tool: str) -> Card:
         words, timing = self.c.steps[step], self.routine.steps[step]
@@ -143,28 +187,44 @@ class Renderer:
 
     # -- special prompts ------------------------------------------------------------------------
 
-    def _step_intro(self, args: dict[str, Any], seed: int, tool: str) -> str:
+    def _step_intro(self, args: dict[str, Any], seed: int, tool: str, rate: int) -> str:
         step = args["step"]
         words = self.c.steps[step]
         heading = self.line("step_heading", {"number": step + 1, "step": step}, seed, tool)
-        # The spoken intro keeps to the essentials; the card carries every tip.
-        sections = [heading, words.purpose, *words.setup, *words.tips[:INTRO_TIPS],
-                    *words.mistakes[:1]]
-        return SECTION_BREAK.join(self._say(self._fill(s, tool)) for s in sections)
+        if args.get("brief"):  # a regular: the title and the one cue that sets them up
+            hint = self.line("brief_intro", {}, seed, tool)
+            sections = [heading, hint, words.setup[0], self.line("brief_explain_hint", {}, 0, tool)]
+        else:  # the spoken intro keeps to the essentials; the card carries every tip
+            sections = [heading, words.purpose, *words.setup, *words.tips[:INTRO_TIPS],
+                        *words.mistakes[:1]]
+        pause = ssml.pause(SECTION_PAUSE_SECONDS * 100 / rate)
+        return pause.join(self._say(self._fill(s, tool)) for s in sections)
 
-    def _set(self, args: dict[str, Any], seed: int, tool: str) -> str:
-        return self.narrate_set(args["step"], args["set"], tool, bool(args.get("gentle")))
+    def _set(self, args: dict[str, Any], seed: int, tool: str, rate: int) -> str:
+        return self.narrate_set(args["step"], args["set"], tool, bool(args.get("gentle")),
+                                args.get("side"), rate)
 
-    def _preparation(self, args: dict[str, Any], seed: int, tool: str) -> str:
-        return SECTION_BREAK.join(self._say(self._fill(s, tool)) for s in self.c.preparation)
+    def _preparation(self, args: dict[str, Any], seed: int, tool: str, rate: int) -> str:
+        pause = ssml.pause(SECTION_PAUSE_SECONDS * 100 / rate)
+        return pause.join(self._say(self._fill(s, tool)) for s in self.c.preparation)
 
-    def _faq_answer(self, args: dict[str, Any], seed: int, tool: str) -> str:
+    def _faq_answer(self, args: dict[str, Any], seed: int, tool: str, rate: int) -> str:
         topic = self.c.faq.get(args.get("topic") or "")
         if topic is None:
-            return self._faq_unknown(args, seed, tool)
+            return self._faq_unknown(args, seed, tool, rate)
         return self._say(topic.answer)
 
-    def _faq_unknown(self, args: dict[str, Any], seed: int, tool: str) -> str:
+    def _reminder_set(self, args: dict[str, Any], seed: int, tool: str, rate: int) -> str:
+        return self._say(self.line("reminder_set", {"time": self.clock(args["time"])}, seed, tool))
+
+    def clock(self, hhmm: str) -> str:
+        """A "HH:MM" time as it is said: 9 a.m., 午後7時30分."""
+        hour, minute = (int(x) for x in hhmm.split(":"))
+        params = {"hour12": hour % 12 or 12, "minute": f"{minute:02d}",
+                  "ampm": self.c.ampm["am" if hour < 12 else "pm"]}
+        return self.line("clock_hour" if minute == 0 else "clock_hour_minute", params, 0, "ball")
+
+    def _faq_unknown(self, args: dict[str, Any], seed: int, tool: str, rate: int = 100) -> str:
         names = self.c.list_separator.join(t.name for t in self.c.faq.values())
         return self._say(self.line("faq_unknown", {"topics": names}, seed, tool))
 

@@ -28,26 +28,34 @@ def sample_events(routine: Routine) -> tuple[Event, ...]:
             events += [Event(kind, topic=t, today=TODAY) for t in (None, "no_ball")]
         elif kind is Ev.EQUIPMENT:
             events += [Event(kind, equipment=e, today=TODAY) for e in (None, "ball", "towel")]
+        elif kind is Ev.WEAKER_SIDE:
+            events += [Event(kind, side=side, today=TODAY) for side in (None, "left", "both")]
+        elif kind is Ev.REMINDER:
+            results = (("set", "07:30"), ("no_permission", "07:30"), ("no_time", None),
+                       ("failed", "07:30"))
+            events += [Event(kind, reminder=r, time=t, today=TODAY) for r, t in results]
         else:
             events.append(Event(kind, today=TODAY))
     return tuple(events)
 
 
 def sample_profiles(routine: Routine) -> tuple[Profile, ...]:
-    """New user, returning user, one who stopped part way, one who stopped for pain."""
+    """New user, a regular (brief intros, slow speech, a weaker side), one who stopped part
+    way, one who stopped for pain."""
     last = routine.total_steps - 1
     return (
         Profile(),
         Profile(disclaimer_heard=True, equipment="towel", days_done=3, streak=2,
-                last_day="2026-11-24"),
+                last_day="2026-11-24", pace=-2, weaker_side="right"),
         Profile(disclaimer_heard=True, equipment="ball", resume_at=Position(2, 0)),
         Profile(disclaimer_heard=True, resume_at=Position(last, -1), pain_last=True),
     )
 
 
 def _key(s: State) -> State:
-    """A state without what only varies by history (turn counter, last words, progress)."""
-    p = replace(s.profile, days_done=0, streak=0, last_day=None)
+    """A state without what only varies by history or only changes the wording
+    (turn counter, last words, progress, pace)."""
+    p = replace(s.profile, days_done=0, streak=0, last_day=None, pace=0)
     return replace(s, turn=0, last=None, today=None, profile=p)
 
 
@@ -74,8 +82,9 @@ def table(routine: Routine) -> list[tuple[str, str, str, str]]:
     rows: dict[tuple[str, str], dict[str, set[str]]] = {}
     for state, event, outcome in explore(routine):
         label = event.kind.value
-        if event.number is not None or event.topic or event.equipment:
-            label += f"({event.number or event.topic or event.equipment})"
+        detail = event.number or event.topic or event.equipment or event.side or event.reminder
+        if detail is not None:
+            label += f"({detail})"
         cell = rows.setdefault((state.phase.value, label), {"next": set(), "said": set()})
         cell["next"].add("END" if outcome.end_session else outcome.state.phase.value)
         cell["said"].add(" ".join(p.key for p in outcome.speech) or "(silence)")

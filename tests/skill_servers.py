@@ -36,6 +36,7 @@ def http_skill(db: Path, **config) -> Iterator[tuple[str, Send]]:
     finally:
         http.close()
         server.shutdown()
+        server.server_close()
         thread.join(5)
 
 

@@ -109,7 +109,7 @@ def test_a_user_who_only_says_next_hears_the_whole_routine(routine):
     assert [(a["step"], a["set"]) for a in sets] == expected
     assert said.count("step_intro") == routine.total_steps
     assert said[:3] == ["welcome_first", "disclaimer", "preparation"]
-    assert said[-4:] == ["routine_done", "progress_first", "routine_advice", "goodbye_done"]
+    assert said[-4:] == ["routine_done", "progress_first", "advice_start", "goodbye_done"]
     final = outcomes[end].state.profile
     assert final.days_done == 1 and final.resume_at is None and final.equipment == "ball"
 
@@ -127,7 +127,7 @@ def test_pause_keeps_the_step_and_set_and_resume_replays_that_set(routine):
     paused, resumed = outcomes[-2], outcomes[-1]
     assert paused.state.phase is Phase.PAUSED and paused.state.pos == Position(0, 1)
     assert keys(resumed.speech)[:2] == ["resuming", "set"]
-    assert resumed.speech[1].args == {"gentle": False, "set": 1, "step": 0}
+    assert resumed.speech[1].args == {"gentle": False, "set": 1, "side": "left", "step": 0}
 
 
 def test_a_stopped_routine_is_offered_again_at_the_next_launch(routine):
