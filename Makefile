@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test lint bench package sync-models clean
+.PHONY: run chat test lint bench package build-KneeRoutineFunction sync-models clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -25,13 +25,32 @@ $(VENV)/.test: pyproject.toml | $(BIN)/python
 run: $(VENV)/.web
 	$(BIN)/knee-routine serve --dev --host $(HOST) --port $(PORT)
 
+## Talk to the skill in the terminal (LOCALE=en-US for English).
+chat: $(VENV)/.web
+	$(BIN)/knee-routine chat --locale $(or $(LOCALE),ja-JP)
+
 ## Install the test extras and run the whole test suite.
 test: $(VENV)/.test
+	scripts/ensure_chromium.sh
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
 lint: $(VENV)/.test
 	$(BIN)/ruff check .
+
+## Build the AWS Lambda artifact (the tree `sam build` deploys) as build/knee-routine-lambda.zip.
+package: | $(BIN)/python
+	$(BIN)/python scripts/package_lambda.py --zip build/knee-routine-lambda.zip
+
+# `sam build` (template.yaml, BuildMethod: makefile) calls this with ARTIFACTS_DIR set.
+build-KneeRoutineFunction:
+	$(PYTHON) scripts/package_lambda.py --dir "$(ARTIFACTS_DIR)"
+
+## Benchmark against the ASK hello-world (about 5 minutes; not part of `make test`). Installs the
+## test extras and wrk (apt); prints Markdown tables, writes bench/results/latest.json.
+bench: $(VENV)/.test
+	sh bench/install-wrk.sh
+	$(BIN)/python -m bench.run
 
 ## Fill the FAQ_TOPIC slot type of interaction_models/*.json from content/*/faq.yaml.
 sync-models: $(VENV)/.web

@@ -10,12 +10,14 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from skill.builder import BadRequest, SkillConfig, SkillRuntime
+from skill.server import install_request_log
 from skill.settings import database_from_env, skill_id_from_env
 
 log = logging.getLogger(__name__)
@@ -28,7 +30,9 @@ DEFAULTS: dict[str, Any] = {
     "DATABASE": None,  # path of the SQLite file; None: $KNEE_ROUTINE_DB or var/knee-routine.sqlite3
     "SKILL_ID": None,  # None: $KNEE_ROUTINE_SKILL_ID; when set, other skills' requests are refused
     "DEV": False,  # local mode: no request verification
-    "VERIFIER": None,  # request verification (required unless DEV)
+    "VERIFIER": None,  # request verification; None outside DEV: skill.verify.AlexaVerifier
+    "TRUSTED_ROOTS": None,  # PEM file of roots Alexa's certificate must chain to; None: certifi
+    "CHAIN_DIR": None,  # pre-fetched certificate chains (air-gapped); None: fetch from Amazon
     "PERSISTENCE": None,  # an ASK persistence adapter, instead of SQLite at DATABASE
     "CLOCK": None,  # a callable returning an aware datetime (tests)
     "MAX_CONTENT_LENGTH": 256 * 1024,  # Alexa requests are a few KB
@@ -41,10 +45,18 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.from_mapping(config or {})
     app.json.ensure_ascii = False
     runtime = _runtime(app.config)
+    if not app.config["DEV"] and runtime.config.skill_id is None:
+        raise ValueError("a skill id is required outside dev mode (SKILL_ID or "
+                         "$KNEE_ROUTINE_SKILL_ID)")
     verifier: Verifier | None = app.config["VERIFIER"]
     if verifier is None and not app.config["DEV"]:
-        raise ValueError("a request verifier is required outside dev mode")
+        verifier = _verifier(app.config)
     app.extensions["knee_routine"] = runtime
+    install_request_log(app)
+    if app.config["DEV"]:  # the browser simulator: local use only, like DEV itself
+        from skill.simulator import simulator
+
+        app.register_blueprint(simulator)
 
     @app.get("/health")
     def health() -> Response:
@@ -56,19 +68,22 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         try:
             if verifier is not None:
                 verifier(request.headers, body)
-            event = _parse(body)
-            return jsonify(runtime.handle(event))
-        except BadRequest as e:
-            log.info("rejected request: %s", e)
+            g.event = _parse(body)
+            g.reply = runtime.handle(g.event)
+            return jsonify(g.reply)
+        except BadRequest as e:  # logged by the request log, with the reason
+            g.rejected = str(e)
             return jsonify(error=str(e)), 400
 
     @app.errorhandler(HTTPException)
     def http_error(e: HTTPException) -> Any:
+        g.rejected = e.name
         return jsonify(error=e.name), e.code
 
     @app.errorhandler(Exception)
     def unexpected(e: Exception) -> Any:  # the last line of defence: logged, never a crash
         log.exception("unexpected error")
+        g.rejected = "unexpected error"
         return jsonify(error="the skill could not read this request"), 400
 
     return app
@@ -87,12 +102,48 @@ def _runtime(config: Mapping[str, Any]) -> SkillRuntime:
     return SkillRuntime(skill_config)
 
 
+def _verifier(config: Mapping[str, Any]) -> Verifier:
+    from skill.verify import AlexaVerifier, ChainDirectory, load_roots
+
+    roots = config["TRUSTED_ROOTS"]
+    chains = config["CHAIN_DIR"]
+    try:
+        pem = Path(roots).read_bytes() if roots else None
+    except OSError as e:
+        raise ValueError(f"cannot read the trusted roots {roots}: {e.strerror}") from None
+    return AlexaVerifier(
+        trusted_roots=load_roots(pem) if pem is not None else None,
+        fetch=ChainDirectory(chains) if chains else None,
+        **({"clock": config["CLOCK"]} if config["CLOCK"] else {}),
+    )
+
+
 def _parse(body: bytes) -> Any:
     if not body:
         raise BadRequest("empty body")
     try:
-        return json.loads(body.decode("utf-8"))
+        event = json.loads(body.decode("utf-8"))
     except UnicodeDecodeError:
         raise BadRequest("body is not UTF-8") from None
     except (ValueError, RecursionError):
         raise BadRequest("body is not valid JSON") from None
+    # Deep nesting would exhaust the stack further on (the SDK deep-copies session attributes);
+    # counting brackets first keeps the walk off the path of ordinary requests.
+    if body.count(b"{") + body.count(b"[") > MAX_DEPTH and _deeper_than(event, MAX_DEPTH):
+        raise BadRequest("body is nested too deeply")
+    return event
+
+
+MAX_DEPTH = 64  # Alexa's envelopes, session attributes included, nest about 10 deep
+
+
+def _deeper_than(doc: Any, limit: int) -> bool:
+    stack = [(doc, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return True
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) \
+            else ()
+        stack.extend((c, depth + 1) for c in children if isinstance(c, dict | list))
+    return False

@@ -3,27 +3,13 @@
 from __future__ import annotations
 
 import os
-import shutil
-import socket
 import subprocess
-import sys
 import time
-from pathlib import Path
 
 import requests
 
 from tests.envelopes import launch, speech_text
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def command() -> list[str]:
-    script = Path(sys.executable).with_name("knee-routine")
-    return [str(script)] if script.exists() else [shutil.which("knee-routine") or "knee-routine"]
+from tests.live_server import command, free_port
 
 
 def test_serve_dev_answers_a_launch_in_japanese(tmp_path):

@@ -1,0 +1,493 @@
+// Knee Routine simulator: type or speak, see what Alexa heard, read and hear what it says.
+// The session (id, attributes) lives here, as on an Echo; the server runs the NLU and the skill.
+"use strict";
+
+(() => {
+  const $ = (id) => document.getElementById(id);
+  const LONG_PAUSE = 2; // seconds: a pause this long shows the countdown
+  const STORE = "kneeRoutine.simulator.";
+
+  // Labels of the page itself (what the skill says comes from the server).
+  const LABELS = {
+    en: {
+      subtitle: "simulator", language: "Language", aloud: "Read aloud", pause: "Pause",
+      seconds: "s", skip: "Skip pause", stop: "Stop", sayLabel: "What you say", send: "Say",
+      silence: "Stay silent", end: "End session", newUser: "New user",
+      placeholder: "Type what you would say to Alexa",
+      noSession: (p) => `No session. Say “${p}” to begin.`,
+      open: "Session open: Alexa is listening.", ended: "Session ended.",
+      empty: (p) => `Try “${p}”, then “start”. Questions and “my knee hurts” work at any time.`,
+      you: "You", alexa: "Alexa", reprompt: "Reprompt", heardAs: "heard as",
+      launch: "LaunchRequest", oneShot: "one-shot", fallback: "no sample matched",
+      sessionOpen: "Session stays open", sessionEnded: "Session ended",
+      afterSilence: "After about 8 s of silence, Alexa says the reprompt:",
+      silenceEnd: "Silence again: Alexa closes the session.",
+      json: "Request and response JSON", noVoice: (l) => `No ${l} voice in this browser: reading silently.`,
+      micError: "The microphone is not available here: type instead.",
+      newUserDone: "You are a new user now: the skill has never met you.",
+      error: "Error", mic: "Speak",
+    },
+    ja: {
+      subtitle: "シミュレーター", language: "言語", aloud: "読み上げ", pause: "ポーズ",
+      seconds: "秒", skip: "ポーズを飛ばす", stop: "停止", sayLabel: "話す言葉", send: "話す",
+      silence: "黙っている", end: "セッション終了", newUser: "新しいユーザー",
+      placeholder: "アレクサに話す言葉を入力",
+      noSession: (p) => `セッションはありません。「${p}」と言って始めます。`,
+      open: "セッション継続中: アレクサが聞いています。", ended: "セッションは終了しました。",
+      empty: (p) => `「${p}」、次に「始めて」と言ってみてください。質問や「膝が痛い」はいつでも使えます。`,
+      you: "あなた", alexa: "アレクサ", reprompt: "再プロンプト", heardAs: "認識",
+      launch: "LaunchRequest", oneShot: "ワンショット", fallback: "一致するサンプルなし",
+      sessionOpen: "セッション継続", sessionEnded: "セッション終了",
+      afterSilence: "8秒ほど黙っていると、アレクサは再プロンプトを言います:",
+      silenceEnd: "もう一度黙っていたので、アレクサはセッションを閉じます。",
+      json: "リクエストとレスポンスの JSON", noVoice: (l) => `このブラウザには ${l} の音声がありません。文字だけで進めます。`,
+      micError: "ここではマイクが使えません。文字で入力してください。",
+      newUserDone: "新しいユーザーになりました。スキルにとって初めての利用です。",
+      error: "エラー", mic: "話す",
+    },
+  };
+
+  const state = {
+    locale: "ja-JP",
+    model: null, // from /simulator/api/model
+    session: null, // {id, attributes, new}
+    lastReprompt: [],
+    reprompted: false,
+    busy: false,
+  };
+
+  const t = (key, ...args) => {
+    const labels = LABELS[state.locale.slice(0, 2)] || LABELS.en;
+    const value = labels[key] ?? LABELS.en[key];
+    return typeof value === "function" ? value(...args) : value;
+  };
+
+  // -- the user, kept in this browser -----------------------------------------------------------
+
+  function userId() {
+    let id = localStorage.getItem(STORE + "user");
+    if (!id) {
+      const bytes = crypto.getRandomValues(new Uint8Array(8));
+      id = "simulator-" + Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+      localStorage.setItem(STORE + "user", id);
+    }
+    return id;
+  }
+
+  // -- talking to the server --------------------------------------------------------------------
+
+  async function post(path, body) {
+    const response = await fetch(path, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    const data = await response.json().catch(() => ({ error: `HTTP ${response.status}` }));
+    if (!response.ok) throw new Error(data.error || `HTTP ${response.status}`);
+    return data;
+  }
+
+  async function loadModel() {
+    const response = await fetch(`/simulator/api/model?locale=${encodeURIComponent(state.locale)}`);
+    state.model = await response.json();
+    renderChrome();
+  }
+
+  // -- speech: speaking, pauses and the countdown -----------------------------------------------
+
+  const player = {
+    run: 0, // bumped to cancel what is playing
+    skip: null, // resolves the current pause early
+
+    stop() {
+      this.run += 1;
+      if (this.skip) this.skip();
+      if (window.speechSynthesis) speechSynthesis.cancel();
+      hideCountdown();
+      document.querySelectorAll(".active").forEach((el) => el.classList.remove("active"));
+      document.body.dataset.playing = "false";
+    },
+
+    async play(segments, elements) {
+      this.stop();
+      if (!$("aloud").checked || !segments.length) return;
+      const run = this.run;
+      document.body.dataset.playing = "true";
+      const voice = pickVoice();
+      if (!voice) note(t("noVoice", state.locale), "quiet-once");
+      for (let i = 0; i < segments.length; i++) {
+        if (run !== this.run) return;
+        const seg = segments[i];
+        const el = elements[i];
+        if (el) {
+          el.classList.add("active");
+          el.scrollIntoView({ block: "nearest" });
+        }
+        if (seg.pause) await this.wait(seg.pause, run, el);
+        else await this.say(seg, voice, run);
+        if (el) el.classList.remove("active");
+      }
+      if (run === this.run) document.body.dataset.playing = "false";
+    },
+
+    say(seg, voice, run) {
+      const estimate = estimateSeconds(seg.text) * (100 / (seg.rate || 100));
+      if (!voice) return this.wait(estimate, run, null); // read along, silently
+      return new Promise((resolve) => {
+        const utterance = new SpeechSynthesisUtterance(seg.text);
+        utterance.lang = state.locale;
+        utterance.voice = voice;
+        utterance.rate = (seg.rate || 100) / 100;
+        const done = () => { clearTimeout(timer); resolve(); };
+        const timer = setTimeout(done, (estimate * 2 + 3) * 1000); // never hang on a lost event
+        utterance.onend = done;
+        utterance.onerror = done;
+        speechSynthesis.speak(utterance);
+      });
+    },
+
+    wait(seconds, run, el) {
+      return new Promise((resolve) => {
+        const started = performance.now();
+        const long = el && seconds >= LONG_PAUSE;
+        let timer = null;
+        const finish = () => {
+          clearInterval(timer);
+          this.skip = null;
+          if (long) {
+            hideCountdown();
+            el.textContent = formatSeconds(seconds);
+          }
+          resolve();
+        };
+        this.skip = finish;
+        const tick = () => {
+          if (run !== this.run) return finish();
+          const left = seconds - (performance.now() - started) / 1000;
+          if (left <= 0) return finish();
+          if (long) {
+            const appearing = $("countdown").hidden;
+            showCountdown(left, seconds);
+            el.textContent = formatSeconds(Math.ceil(left));
+            if (appearing) el.scrollIntoView({ block: "nearest" }); // the panel took some room
+          }
+        };
+        tick();
+        timer = setInterval(tick, 100);
+      });
+    },
+  };
+
+  function pickVoice() {
+    if (!window.speechSynthesis) return null;
+    const voices = speechSynthesis.getVoices();
+    const lang = state.locale.toLowerCase();
+    return voices.find((v) => v.lang.toLowerCase().replace("_", "-") === lang)
+      || voices.find((v) => v.lang.toLowerCase().startsWith(lang.slice(0, 2)))
+      || null;
+  }
+
+  function estimateSeconds(text) {
+    const rate = state.model?.speechRate || { unit: "words", perSecond: 2.5 };
+    const units = rate.unit === "words"
+      ? (text.match(/[A-Za-z0-9]+/g) || []).length
+      : (text.match(/[^\s\p{P}\p{S}]/gu) || []).length;
+    return units / rate.perSecond;
+  }
+
+  function showCountdown(left, total) {
+    $("countdown").hidden = false;
+    $("countdown-value").textContent = String(Math.ceil(left));
+    $("countdown-bar").style.width = `${Math.min(100, (100 * (total - left)) / total)}%`;
+  }
+
+  function hideCountdown() {
+    $("countdown").hidden = true;
+  }
+
+  function formatSeconds(seconds) {
+    const value = Math.round(seconds * 10) / 10;
+    return `${Number.isInteger(value) ? value : value.toFixed(1)} ${t("seconds")}`;
+  }
+
+  // -- the log -----------------------------------------------------------------------------------
+
+  function el(tag, className, text) {
+    const node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  function append(node) {
+    $("log").append(node);
+    node.scrollIntoView({ block: "end" });
+    return node;
+  }
+
+  function note(text, kind) {
+    if (kind === "quiet-once") {
+      if (state.notedOnce === text) return;
+      state.notedOnce = text;
+    }
+    return append(el("li", `note ${kind === "error" ? "error" : ""}`.trim(), text));
+  }
+
+  function showUser(text, heard) {
+    const item = el("li", "turn user");
+    item.append(el("p", "said", text));
+    if (heard) item.append(describeHeard(heard));
+    return append(item);
+  }
+
+  function describeHeard(heard) {
+    const line = el("p", "heard");
+    line.append(`${t("heardAs")} `);
+    const name = heard.intent || t("launch");
+    line.append(el("span", "intent", name));
+    if (heard.invocation === "one_shot") line.append(` · ${t("oneShot")}`);
+    for (const slot of Object.values(heard.slots || {})) {
+      if (slot.value === undefined) continue;
+      const authority = slot.resolutions?.resolutionsPerAuthority?.[0];
+      const ids = (authority?.values || []).map((v) => v.value.id).join(", ");
+      const code = authority ? ` ${authority.status.code}${ids ? " → " + ids : ""}` : "";
+      line.append(el("span", "slot", `${slot.name} = “${slot.value}”${code}`));
+    }
+    if (heard.intent === "AMAZON.FallbackIntent") line.append(el("span", "slot fallback", t("fallback")));
+    return line;
+  }
+
+  function speechNodes(segments) {
+    const paragraph = el("p", "speech");
+    const nodes = [];
+    for (const seg of segments) {
+      let node = null;
+      if (seg.pause) {
+        if (seg.pause >= 1) {
+          node = el("span", "pause", formatSeconds(seg.pause));
+          node.dataset.seconds = String(seg.pause);
+          paragraph.append(" ", node, " ");
+        }
+      } else {
+        node = el("span", "seg", seg.text);
+        paragraph.append(node, " ");
+      }
+      nodes.push(node);
+    }
+    return { paragraph, nodes };
+  }
+
+  function showAlexa(reply, exchange) {
+    const item = el("li", "turn alexa");
+    item.append(el("p", "who", t("alexa")));
+    const { paragraph, nodes } = speechNodes(reply.speech);
+    item.append(paragraph);
+    if (reply.reprompt.length) {
+      const reprompt = el("p", "reprompt");
+      reprompt.append(el("span", "label", t("reprompt")), reply.repromptText);
+      item.append(reprompt);
+    }
+    if (reply.card) {
+      const card = el("article", "card");
+      card.append(el("h2", "", reply.card.title), el("p", "", reply.card.text));
+      item.append(card);
+    }
+    item.append(el("p", `session-state ${reply.sessionOpen ? "open" : "ended"}`,
+      reply.sessionOpen ? t("sessionOpen") : t("sessionEnded")));
+    const details = el("details", "json");
+    details.append(el("summary", "", t("json")),
+      el("pre", "", JSON.stringify({ request: exchange.request, response: reply.envelope }, null, 2)));
+    item.append(details);
+    append(item);
+    return nodes;
+  }
+
+  // -- turns -------------------------------------------------------------------------------------
+
+  function adopt(data) {
+    state.session = data.session;
+    let toPlay = null;
+    for (const exchange of data.exchanges) {
+      for (const text of exchange.notes || []) note(text);
+      if (exchange.reply) {
+        const nodes = showAlexa(exchange.reply, exchange);
+        toPlay = { segments: exchange.reply.speech, nodes };
+        state.lastReprompt = exchange.reply.reprompt;
+      } else {
+        note(`SessionEndedRequest (${exchange.request.request.reason})`);
+      }
+    }
+    state.reprompted = false;
+    if (!state.session) state.lastReprompt = [];
+    renderStatus();
+    if (toPlay) player.play(toPlay.segments, toPlay.nodes);
+  }
+
+  async function say(text) {
+    text = text.trim();
+    if (!text || state.busy) return;
+    player.stop();
+    setBusy(true);
+    try {
+      const data = await post("/simulator/api/say", {
+        locale: state.locale, text, session: state.session, user: userId(),
+      });
+      const last = data.exchanges[data.exchanges.length - 1];
+      showUser(text, last.heard);
+      adopt(data);
+      $("say").value = "";
+    } catch (error) {
+      showUser(text, null);
+      note(`${t("error")}: ${error.message}`, "error");
+    } finally {
+      setBusy(false);
+      $("say").focus();
+    }
+  }
+
+  async function endSession(reason) {
+    if (!state.session || state.busy) return;
+    player.stop();
+    setBusy(true);
+    try {
+      adopt(await post("/simulator/api/end", {
+        locale: state.locale, session: state.session, user: userId(), reason,
+      }));
+    } catch (error) {
+      note(`${t("error")}: ${error.message}`, "error");
+      state.session = null;
+      renderStatus();
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  async function staySilent() {
+    if (!state.session) return;
+    if (!state.reprompted && state.lastReprompt.length) {
+      state.reprompted = true;
+      note(t("afterSilence"));
+      const item = el("li", "turn alexa");
+      item.append(el("p", "who", `${t("alexa")} · ${t("reprompt")}`));
+      const { paragraph, nodes } = speechNodes(state.lastReprompt);
+      item.append(paragraph);
+      append(item);
+      player.play(state.lastReprompt, nodes);
+      return;
+    }
+    note(t("silenceEnd"));
+    await endSession("EXCEEDED_MAX_REPROMPTS");
+  }
+
+  function setBusy(busy) {
+    state.busy = busy;
+    $("send").disabled = busy;
+  }
+
+  // -- chrome ------------------------------------------------------------------------------------
+
+  function renderStatus() {
+    const open = Boolean(state.session);
+    document.body.dataset.session = open ? "open" : "none";
+    const phrase = state.model?.launchPhrase || "";
+    $("status").textContent = open ? t("open") : t("noSession", phrase);
+    $("silence").disabled = !open;
+    $("end").disabled = !open;
+  }
+
+  function renderChrome() {
+    document.documentElement.lang = state.locale.slice(0, 2);
+    document.querySelectorAll("[data-i18n]").forEach((node) => {
+      node.textContent = t(node.dataset.i18n);
+    });
+    $("say").placeholder = t("placeholder");
+    $("mic").setAttribute("aria-label", t("mic"));
+    const phrase = state.model?.launchPhrase || "";
+    $("empty").textContent = t("empty", phrase);
+    const chips = $("suggestions");
+    chips.replaceChildren();
+    for (const text of state.model?.suggestions || []) {
+      const chip = el("button", "chip", text);
+      chip.type = "button";
+      chip.addEventListener("click", () => say(text));
+      chips.append(chip);
+    }
+    renderStatus();
+  }
+
+  async function switchLocale(locale) {
+    if (state.session) await endSession("USER_INITIATED");
+    state.locale = locale;
+    localStorage.setItem(STORE + "locale", locale);
+    await loadModel();
+  }
+
+  // -- the microphone (Web Speech API, where the browser has it) -------------------------------
+
+  function setUpMicrophone() {
+    const Recognition = window.SpeechRecognition || window.webkitSpeechRecognition;
+    if (!Recognition) return;
+    const mic = $("mic");
+    mic.hidden = false;
+    let listening = null;
+    mic.addEventListener("click", () => {
+      if (listening) return listening.stop();
+      player.stop();
+      const recognition = new Recognition();
+      recognition.lang = state.locale;
+      recognition.interimResults = false;
+      recognition.maxAlternatives = 1;
+      recognition.onresult = (event) => {
+        const text = event.results[0][0].transcript;
+        $("say").value = text;
+        say(text);
+      };
+      recognition.onerror = (event) => {
+        if (event.error !== "no-speech" && event.error !== "aborted") note(t("micError"), "error");
+      };
+      recognition.onend = () => { listening = null; mic.classList.remove("listening"); };
+      listening = recognition;
+      mic.classList.add("listening");
+      try { recognition.start(); } catch { recognition.onend(); note(t("micError"), "error"); }
+    });
+  }
+
+  // -- start -------------------------------------------------------------------------------------
+
+  function start() {
+    const asked = new URLSearchParams(location.search).get("locale");
+    const saved = localStorage.getItem(STORE + "locale");
+    const locale = [asked, saved].find((l) => l === "ja-JP" || l === "en-US") || "ja-JP";
+    state.locale = locale;
+    $("locale").value = locale;
+    const aloud = localStorage.getItem(STORE + "aloud");
+    if (aloud !== null) $("aloud").checked = aloud === "true";
+
+    $("say-form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      say($("say").value);
+    });
+    $("locale").addEventListener("change", (event) => switchLocale(event.target.value));
+    $("aloud").addEventListener("change", (event) => {
+      localStorage.setItem(STORE + "aloud", String(event.target.checked));
+      if (!event.target.checked) player.stop();
+    });
+    $("silence").addEventListener("click", staySilent);
+    $("end").addEventListener("click", () => endSession("USER_INITIATED"));
+    $("new-user").addEventListener("click", async () => {
+      await endSession("USER_INITIATED");
+      localStorage.removeItem(STORE + "user");
+      userId();
+      note(t("newUserDone"));
+    });
+    $("skip-pause").addEventListener("click", () => player.skip && player.skip());
+    $("stop-playing").addEventListener("click", () => player.stop());
+    if (window.speechSynthesis) speechSynthesis.getVoices(); // starts loading the voices
+    setUpMicrophone();
+    renderChrome();
+    loadModel().catch((error) => note(`${t("error")}: ${error.message}`, "error"));
+    $("say").focus();
+  }
+
+  start();
+})();
