@@ -15,12 +15,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-import yaml
-
-try:  # the C loader is several times faster; fall back where libyaml is missing
-    from yaml import CSafeLoader as _Loader
-except ImportError:  # pragma: no cover
-    from yaml import SafeLoader as _Loader
+from skill.content_files import ContentFiles, YamlError
 
 CONTENT_DIR = Path(__file__).resolve().parent.parent / "content"
 LOCALES = ("ja-JP", "en-US")
@@ -157,14 +152,13 @@ class Content:
 
 
 class _Reader:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, files: ContentFiles, path: Path) -> None:
         self.path = path
         try:
-            with path.open(encoding="utf-8") as f:
-                self.data = yaml.load(f, Loader=_Loader)
+            self.data = files.load(path)
         except FileNotFoundError:
             raise ContentError(path, "(file)", "missing") from None
-        except yaml.YAMLError as e:
+        except YamlError as e:
             raise ContentError(path, "(file)", f"not valid YAML: {e}") from None
         except UnicodeDecodeError as e:
             raise ContentError(path, "(file)", f"not UTF-8: {e}") from None
@@ -227,8 +221,8 @@ def _kind_name(kind: type | tuple[type, ...]) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-def load_routine(path: Path) -> Routine:
-    r = _Reader(path)
+def load_routine(files: ContentFiles, path: Path) -> Routine:
+    r = _Reader(files, path)
     raw_steps = r.get(r.data, "steps", "steps", list)
     if not raw_steps:
         raise r.fail("steps", "is an empty list")
@@ -277,8 +271,9 @@ def load_routine(path: Path) -> Routine:
     return Routine(tuple(steps))
 
 
-def load_locale(directory: Path, locale: str, routine: Routine) -> LocaleContent:
-    loc = _Reader(directory / "locale.yaml")
+def load_locale(files: ContentFiles, directory: Path, locale: str,
+                routine: Routine) -> LocaleContent:
+    loc = _Reader(files, directory / "locale.yaml")
     rate_raw = loc.mapping(loc.data, "speech_rate", "speech_rate")
     unit = loc.text(rate_raw, "unit", "speech_rate.unit")
     if unit not in ("words", "chars"):
@@ -304,7 +299,7 @@ def load_locale(directory: Path, locale: str, routine: Routine) -> LocaleContent
         pace_rates[pace] = int(percent)
     ampm = _names(loc, "ampm", ("am", "pm"))
 
-    rt = _Reader(directory / "routine.yaml")
+    rt = _Reader(files, directory / "routine.yaml")
     preparation = rt.texts(rt.data, "preparation", "preparation")
     raw_steps = rt.get(rt.data, "steps", "steps", list)
     by_id = {}
@@ -336,12 +331,12 @@ def load_locale(directory: Path, locale: str, routine: Routine) -> LocaleContent
     if extra:
         raise rt.fail("steps", f"step {sorted(extra)[0]!r} is not in content/routine.yaml")
 
-    pr = _Reader(directory / "prompts.yaml")
+    pr = _Reader(files, directory / "prompts.yaml")
     if not isinstance(pr.data, dict) or not pr.data:
         raise pr.fail("(file)", "expected a mapping of prompt keys")
     prompts = {key: pr.texts(pr.data, key, key) for key in pr.data}
 
-    fq = _Reader(directory / "faq.yaml")
+    fq = _Reader(files, directory / "faq.yaml")
     faq = {}
     for i, raw in enumerate(fq.get(fq.data, "topics", "topics", list)):
         f = f"topics[{i}]"
@@ -358,7 +353,7 @@ def load_locale(directory: Path, locale: str, routine: Routine) -> LocaleContent
 
     lexicon: dict[str, str] = {}
     if (directory / "lexicon.yaml").exists():
-        lx = _Reader(directory / "lexicon.yaml")
+        lx = _Reader(files, directory / "lexicon.yaml")
         words = lx.mapping(lx.data, "words", "words")
         lexicon = {str(w): lx.text(words, w, f"words.{w}") for w in words}
 
@@ -387,10 +382,12 @@ def _names(r: _Reader, key: str, required: tuple[str, ...]) -> Mapping[str, str]
 
 
 def load_from(directory: Path, locales: tuple[str, ...] = LOCALES) -> Content:
-    """Load and validate the content tree at ``directory`` (no caching)."""
-    routine = load_routine(directory / "routine.yaml")
-    loaded = {loc: load_locale(directory / loc, loc, routine) for loc in locales}
+    """Load and validate the content tree at ``directory``."""
+    files = ContentFiles(directory)
+    routine = load_routine(files, directory / "routine.yaml")
+    loaded = {loc: load_locale(files, directory / loc, loc, routine) for loc in locales}
     _check_same_keys(directory, loaded)
+    files.save()  # only valid content is kept parsed
     return Content(routine, MappingProxyType(loaded))
 
 

@@ -9,8 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import urllib.error
-import urllib.request
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -42,6 +40,9 @@ def daily_reminder_body(time_hhmm: str, now_local: dt.datetime, locale: str,
 
 def create(api_endpoint: str, token: str, body: dict[str, Any]) -> str:
     """Create the reminder: "set", "no_permission" (401/403) or "failed"."""
+    import urllib.error  # only here: urllib.request costs milliseconds at cold start
+    import urllib.request
+
     if not api_endpoint.startswith("https://") and not _is_local(api_endpoint):
         log.warning("reminders: refusing a non-https api endpoint")
         return "failed"

@@ -7,6 +7,7 @@ line. Cue speech is fitted inside each hold at the locale's stated speaking rate
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,6 +41,8 @@ class Renderer:
     def __init__(self, content: LocaleContent, routine: Routine) -> None:
         self.c = content
         self.routine = routine
+        # A set's SSML depends only on its arguments and the content: build each one once.
+        self.narrate_set = functools.lru_cache(maxsize=512)(self.narrate_set)
         self._special = {
             "step_intro": self._step_intro,
             "set": self._set,

@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from functools import lru_cache
-from xml.sax.saxutils import escape, quoteattr
+
+_TEXT_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+_ATTRIBUTE_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"})
 
 MAX_BREAK_SECONDS = 10.0  # Alexa's limit for one <break>
 MAX_SSML_CHARS = 8000  # Alexa's limit for one outputSpeech
@@ -19,10 +21,16 @@ def text(value: str, lexicon: Mapping[str, str] | None = None) -> str:
     out, pos = [], 0
     for m in pattern.finditer(value):
         out.append(escape(value[pos:m.start()]))
-        out.append(f"<sub alias={quoteattr(lexicon[m.group()])}>{escape(m.group())}</sub>")
+        alias = lexicon[m.group()].translate(_ATTRIBUTE_ESCAPES)
+        out.append(f'<sub alias="{alias}">{escape(m.group())}</sub>')
         pos = m.end()
     out.append(escape(value[pos:]))
     return "".join(out)
+
+
+def escape(value: str) -> str:
+    """``value`` safe as XML text."""
+    return value.translate(_TEXT_ESCAPES)
 
 
 @lru_cache(maxsize=8)

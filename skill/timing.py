@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
-import xml.etree.ElementTree as ET
+from typing import TYPE_CHECKING
 
 from skill.content import SpeechRate
+
+if TYPE_CHECKING:
+    import xml.etree.ElementTree as ET
 
 _WORD = re.compile(r"[A-Za-z0-9]+(?:'[A-Za-z]+)?")
 _BREAK_TIME = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s)\s*$")
@@ -44,6 +47,8 @@ def break_seconds(attrs: dict[str, str]) -> float:
 
 def ssml_seconds(ssml: str, rate: SpeechRate) -> float:
     """Narrated length of an SSML document (or fragment) in seconds."""
+    import xml.etree.ElementTree as ET  # only the screen and the tests measure SSML
+
     root = ET.fromstring(ssml if ssml.lstrip().startswith("<speak") else f"<speak>{ssml}</speak>")
     return _element_seconds(root, rate, 1.0)
 

@@ -81,3 +81,23 @@ def test_invalid_yaml_and_missing_files_are_reported(tree):
     (tree / "ja-JP" / "faq.yaml").unlink()
     with pytest.raises(ContentError, match=r"faq\.yaml: \(file\): missing"):
         load_from(tree)
+
+
+def test_parsed_content_is_kept_and_an_edited_file_is_read_afresh(tree):
+    from skill.content_files import CACHE, ContentFiles
+
+    first = load_from(tree)
+    assert (tree / CACHE).is_file()
+    assert ContentFiles(tree).cached is not None  # the next process needs no YAML parsing
+    edit(tree / "en-US" / "prompts.yaml", lambda d: d.update(goodbye="See you soon."))
+    assert ContentFiles(tree).cached is None  # the fingerprint no longer matches
+    second = load_from(tree)
+    assert second.for_locale("en-US").prompt("goodbye") == "See you soon."
+    assert first.for_locale("en-US").prompt("goodbye") != "See you soon."
+
+
+def test_a_broken_file_is_reported_even_with_a_cache(tree):
+    load_from(tree)
+    (tree / "en-US" / "faq.yaml").write_text("topics: [unclosed", encoding="utf-8")
+    with pytest.raises(ContentError, match="not valid YAML"):
+        load_from(tree)
