@@ -5,240 +5,41 @@ an intent with its slots (custom slots with entity resolution, ``AMAZON.NUMBER``
 ``AMAZON.TIME`` as "HH:MM").
 Nothing else is consulted: a phrasing the model does not list falls back, as on a device.
 
-Matching works on a *key* of the text. Japanese: NFKC width folding, case folding, katakana as
-hiragana, and no spaces or punctuation (。、？！ included). English: NFKC, case folding, apostrophes
-dropped ("let's" = "lets"), punctuation as word breaks, single spaces.
+Matching works on a *key* of the text; ``skill.nlu_words`` makes keys and knows what Alexa knows
+besides the model (wake words, how a skill is named, spoken numbers and times).
 """
 
 from __future__ import annotations
 
 import functools
 import re
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from skill.models import language_model, load_model
+from skill.nlu_words import (
+    NUMBER,
+    TIME,
+    Heard,
+    alternation,
+    is_unspaced,
+    key,
+    language_of,
+    naming,
+    parse_number,
+    parse_time,
+    wake_words,
+)
 
 FALLBACK = "AMAZON.FallbackIntent"
-NUMBER = "AMAZON.NUMBER"
-TIME = "AMAZON.TIME"
 AUTHORITY = "amzn1.er-authority.echo-sdk.{skill_id}.{slot_type}"
 LOCAL_SKILL_ID = "amzn1.ask.skill.local-simulator"
-MAX_TEXT_CHARS = 500
 _SLOT_REF = re.compile(r"\{(\w+)\}")
 
 # A custom slot value that matches no listed value is still filled (ER_SUCCESS_NO_MATCH, as
 # Alexa does) when the rest of the sample is at least this long; a bare "{slot}" never is.
 _MIN_LITERAL_FOR_NO_MATCH = {"spaced": 2, "unspaced": 3}  # words / characters
-
-# How people name a skill, per language (keys, see ``key``). Launch words open the skill; any
-# other words next to the invocation name are an utterance for it ("ask X to start").
-_WAKE_WORDS = ("alexa", "echo", "computer", "アレクサ")
-_EN_LAUNCH_VERBS = ("open", "launch", "load", "run", "play", "use", "talk to", "speak to",
-                    "ask", "tell")
-_EN_ONE_SHOT_BEFORE = ("ask", "tell")  # ask X to <utterance>
-_EN_CONNECTORS = ("to", "for", "about", "if", "whether", "that", "and")
-_EN_ONE_SHOT_AFTER = ("with", "using", "from", "on", "in")  # <utterance> with X
-_JA_LAUNCH_VERBS = ("開いて", "ひらいて", "開く", "開けて", "起動して", "起動", "呼んで",
-                    "つないで", "使って", "お願い")
-_JA_POLITE = ("ください", "下さい", "くれ")
-_JA_PARTICLES = ("を", "で", "に", "の", "は")
-
-
-# -- text keys ------------------------------------------------------------------------------------
-
-
-def is_unspaced(locale: str) -> bool:
-    """Whether the language is written without spaces between words."""
-    return locale[:2].lower() in ("ja", "zh")
-
-
-def key(text: str, locale: str) -> str:
-    """``text`` as the matcher compares it (see the module docstring)."""
-    return _Heard(text, locale).key
-
-
-class _Heard:
-    """An utterance's key, and where each key character came from (to quote slot values)."""
-
-    def __init__(self, text: str, locale: str) -> None:
-        self.surface = unicodedata.normalize("NFKC", text[:MAX_TEXT_CHARS])
-        chars: list[str] = []
-        self.origin: list[int] = []
-        unspaced = is_unspaced(locale)
-        for i, ch in enumerate(self.surface):
-            for c in ch.casefold():
-                if unspaced:
-                    c = _hiragana(c)
-                    keep = unicodedata.category(c)[0] in "LNM"
-                elif c in _APOSTROPHES:
-                    continue
-                else:
-                    keep = _WORD_CHAR.match(c) is not None
-                    if not keep and chars and chars[-1] != " ":
-                        chars.append(" ")
-                        self.origin.append(i)
-                if keep:
-                    chars.append(c)
-                    self.origin.append(i)
-        while chars and chars[-1] == " ":
-            chars.pop()
-            self.origin.pop()
-        self.key = "".join(chars)
-
-    def quote(self, start: int, end: int) -> str:
-        """The text as typed (width-folded) behind ``key[start:end]``."""
-        return self.surface[self.origin[start]:self.origin[end - 1] + 1]
-
-
-_APOSTROPHES = frozenset("'\u2019`")
-_WORD_CHAR = re.compile(r"[^\W_]")
-
-
-def _hiragana(text: str) -> str:
-    return text.translate(_KATAKANA_TO_HIRAGANA)
-
-
-_KATAKANA_TO_HIRAGANA = {code: code - 0x60 for code in range(0x30A1, 0x30F7)}
-
-
-# -- numbers (AMAZON.NUMBER) ----------------------------------------------------------------------
-
-_EN_UNITS = {w: n for n, w in enumerate((
-    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
-    "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen",
-    "nineteen"))}
-_EN_TENS = {w: 10 * n for n, w in enumerate(
-    ("twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"), start=2)}
-_EN_ORDINALS = {w: n for n, w in enumerate((
-    "first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth",
-    "tenth"), start=1)}
-_JA_DIGITS = {**{ch: n for n, ch in enumerate("〇一二三四五六七八九")}, "零": 0}
-_JA_UNITS = {"十": 10, "百": 100, "千": 1000}
-_JA_READINGS = {  # hiragana, as ``key`` folds them
-    "ぜろ": 0, "れい": 0, "いち": 1, "に": 2, "さん": 3, "よん": 4, "し": 4, "ご": 5, "ろく": 6,
-    "なな": 7, "しち": 7, "はち": 8, "きゅう": 9, "く": 9, "じゅう": 10,
-    "ひとつ": 1, "ふたつ": 2, "みっつ": 3, "よっつ": 4, "いつつ": 5,
-}
-MAX_NUMBER = 9999
-
-
-def parse_number(spoken: str, locale: str) -> int | None:
-    """The number a slot value says (digits or words), or None when it is not one."""
-    text = key(spoken, locale)
-    m = re.fullmatch(r"(\d{1,4})(?:\s?(?:st|nd|rd|th|番|つ))?", text)
-    if m:
-        return int(m.group(1))
-    if is_unspaced(locale):
-        return _JA_READINGS.get(text, _kanji_number(text))
-    return _english_number(text.split())
-
-
-def _kanji_number(text: str) -> int | None:
-    if not text or any(ch not in _JA_DIGITS and ch not in _JA_UNITS for ch in text):
-        return None
-    if all(ch in _JA_DIGITS for ch in text):  # positional: 二〇 = 20
-        return int("".join(str(_JA_DIGITS[ch]) for ch in text)) if len(text) <= 4 else None
-    total, digit = 0, None
-    for ch in text:
-        if ch in _JA_DIGITS:
-            if digit is not None:
-                return None
-            digit = _JA_DIGITS[ch]
-        else:
-            total += (1 if digit is None else digit) * _JA_UNITS[ch]
-            digit = None
-    return total + (digit or 0)
-
-
-def _english_number(words: list[str]) -> int | None:
-    if len(words) == 1 and words[0] in _EN_ORDINALS:
-        return _EN_ORDINALS[words[0]]
-    if words and words[0] in ("a", "one") and words[1:2] == ["hundred"]:
-        words = ["one", *words[1:]]
-    total, current, seen = 0, 0, False
-    for word in words:
-        if word in _EN_UNITS:
-            current += _EN_UNITS[word]
-        elif word in _EN_TENS:
-            current += _EN_TENS[word]
-        elif word == "hundred" and seen:
-            current *= 100
-        elif word == "thousand" and seen:
-            total, current = total + current * 1000, 0
-        elif word == "and" and seen:
-            continue
-        else:
-            return None
-        seen = True
-    value = total + current
-    return value if seen and value <= MAX_NUMBER else None
-
-
-# -- times (AMAZON.TIME: "HH:MM", or MO / AF / EV / NI for a part of the day) ----------------------
-
-_EN_PARTS = {"morning": "MO", "afternoon": "AF", "evening": "EV", "night": "NI", "tonight": "NI"}
-_EN_MERIDIEM = {"": "", "am": "am", "a m": "am", "pm": "pm", "p m": "pm", "in the morning": "am",
-                "in the afternoon": "pm", "in the evening": "pm", "at night": "pm",
-                "tonight": "pm", "oclock": ""}
-_JA_PARTS = {"朝": "MO", "午前": "MO", "昼": "AF", "午後": "AF", "夕方": "EV", "晩": "EV",
-             "夜": "NI"}
-_JA_AFTERNOON = ("午後", "夜", "夕方", "晩", "昼")
-_JA_NUMBER = "[0-9〇一二三四五六七八九十]{1,3}"
-_JA_TIME = re.compile(rf"(?P<mer>午前|午後|朝|昼|夕方|晩|夜)?(?P<h>{_JA_NUMBER})時"
-                      rf"(?:(?P<half>半)|(?P<m>{_JA_NUMBER})分)?")
-
-
-def parse_time(spoken: str, locale: str) -> str | None:
-    """An AMAZON.TIME value for what was said ("07:00", "19:30", "MO"), or None."""
-    text = key(spoken, locale)
-    if is_unspaced(locale):
-        if text in _JA_PARTS:
-            return _JA_PARTS[text]
-        if text == "正午":
-            return "12:00"
-        m = _JA_TIME.fullmatch(text)
-        if not m:
-            return None
-        hour, minute = parse_number(m.group("h"), locale), 30 if m.group("half") else 0
-        if m.group("m"):
-            minute = parse_number(m.group("m"), locale)
-        afternoon = m.group("mer") in _JA_AFTERNOON
-        morning = m.group("mer") in ("午前", "朝")
-    else:
-        text = text.removeprefix("at ")
-        if text in _EN_PARTS or text.removeprefix("in the ") in _EN_PARTS:
-            return _EN_PARTS[text.removeprefix("in the ")]
-        if text in ("noon", "midday"):
-            return "12:00"
-        if text == "midnight":
-            return "00:00"
-        text = re.sub(r"(\d)(am|pm)\b", r"\1 \2", text)
-        meridiem = next((m for m in _EN_MERIDIEM if text.endswith(" " + m)), "")
-        hour, minute = _english_clock(text.removesuffix(" " + meridiem).split())
-        afternoon, morning = _EN_MERIDIEM[meridiem] == "pm", _EN_MERIDIEM[meridiem] == "am"
-    if hour is None or minute is None or hour > 24 or minute > 59:
-        return None
-    if afternoon and hour < 12:
-        hour += 12
-    elif morning and hour == 12:
-        hour = 0
-    return f"{hour % 24:02d}:{minute:02d}"
-
-
-def _english_clock(words: list[str]) -> tuple[int | None, int | None]:
-    """Hour and minute of "nine thirty", "21 00", "seven oh five" (the longest hour first)."""
-    for split in range(len(words), 0, -1):
-        hour = parse_number(" ".join(words[:split]), "en-US")
-        rest = words[split:]
-        if rest[:1] == ["oh"]:
-            rest = rest[1:]
-        minute = parse_number(" ".join(rest), "en-US") if rest else 0
-        if hour is not None and hour <= 24 and minute is not None and minute <= 59:
-            return hour, minute
-    return None, None
 
 
 # -- the model, compiled --------------------------------------------------------------------------
@@ -295,6 +96,8 @@ class Nlu:
         self.locale = locale
         self.skill_id = skill_id
         self.unspaced = is_unspaced(locale)
+        self.naming = naming(language_of(locale))
+        self.wake_keys = tuple(dict.fromkeys(key(wake, locale) for wake in wake_words()))
         lm = language_model(dict(model))
         self.invocation_name: str = lm["invocationName"]
         self.invocation_key = key(self.invocation_name, locale)
@@ -323,17 +126,17 @@ class Nlu:
 
     @property
     def launch_phrase(self) -> str:
-        """How a person opens the skill: "open knee routine", "ひざトレーニングを開いて"."""
-        if self.unspaced:
-            return self.invocation_name.replace(" ", "") + "を" + _JA_LAUNCH_VERBS[0]
-        return f"open {self.invocation_name}"
+        """How a person opens the skill: "open knee routine"."""
+        return self.naming.launch_phrase.format(name=self._spoken_name)
 
     @property
     def one_shot_phrase(self) -> str:
-        """How a person asks the skill something: "ask knee routine …", "ひざトレーニングで…"."""
-        if self.unspaced:
-            return self.invocation_name.replace(" ", "") + "で…"
-        return f"ask {self.invocation_name} …"
+        """How a person asks the skill something: "ask knee routine …"."""
+        return self.naming.one_shot_phrase.format(name=self._spoken_name)
+
+    @property
+    def _spoken_name(self) -> str:
+        return self.invocation_name.replace(" ", "") if self.unspaced else self.invocation_name
 
     def _compile(self, intent: str, text: str, slots: Mapping[str, str]) -> Sample | None:
         pieces, types, literal = [], {}, 0
@@ -362,7 +165,7 @@ class Nlu:
         Inside a session, words the model knows are the skill's ("start knee routine" is then
         StartRoutineIntent); otherwise, and for launch phrases, naming the skill opens it anew.
         """
-        heard = _Heard(text, self.locale)
+        heard = Heard(text, self.locale)
         said = self._after_wake_word(heard.key)
         if said == len(heard.key):
             return None
@@ -381,8 +184,7 @@ class Nlu:
 
     def _after_wake_word(self, said: str) -> int:
         """Where the utterance starts after "Alexa," (the length of ``said`` if nothing follows)."""
-        for wake in _WAKE_WORDS:
-            wake_key = key(wake, self.locale)
+        for wake_key in self.wake_keys:
             if said == wake_key:
                 return len(said)
             prefix = wake_key if self.unspaced else wake_key + " "
@@ -390,7 +192,7 @@ class Nlu:
                 return len(prefix)
         return 0
 
-    def _match(self, text: str, heard: _Heard, readings: list[tuple[int, int]],
+    def _match(self, text: str, heard: Heard, readings: list[tuple[int, int]],
                invocation: str | None) -> Understanding:
         """The best sample match over ``readings`` (spans of ``heard.key`` to try)."""
         best: tuple[tuple[int, int, int], Understanding] | None = None
@@ -417,7 +219,7 @@ class Nlu:
     def _min_literal(self) -> int:
         return _MIN_LITERAL_FOR_NO_MATCH["unspaced" if self.unspaced else "spaced"]
 
-    def _slots(self, sample: Sample, m: re.Match[str], heard: _Heard, offset: int
+    def _slots(self, sample: Sample, m: re.Match[str], heard: Heard, offset: int
                ) -> tuple[dict[str, dict[str, Any]], bool] | None:
         """Alexa's slot objects for a match, and whether every custom value resolved."""
         declared = self.intents[sample.intent]
@@ -469,23 +271,22 @@ class Nlu:
         return named[0], [(start + a, start + b) for a, b in named[1]]
 
     def _invocation_spaced(self, said: str) -> tuple[str, list[tuple[int, int]] | None] | None:
-        inv = re.escape(self.invocation_key)
-        verbs = "|".join(map(re.escape, _EN_LAUNCH_VERBS))
-        if re.fullmatch(rf"(?:{verbs}) (?:the )?{inv}(?: skill)?", said):
+        naming = self.naming
+        inv = rf"(?:(?:{alternation(naming.articles)}) )?{re.escape(self.invocation_key)}"
+        verbs, nouns = alternation(naming.launch_verbs), alternation(naming.skill_nouns)
+        if re.fullmatch(rf"(?:{verbs}) {inv}(?: (?:{nouns}))?", said):
             return "launch", None
-        before = "|".join(_EN_ONE_SHOT_BEFORE)
-        m = re.fullmatch(rf"(?:{before}|open|launch|start|begin) (?:the )?{inv} (.+)", said)
+        m = re.fullmatch(rf"(?:{alternation(naming.one_shot_verbs)}) {inv} (.+)", said)
         if m:  # ask knee routine (to) <utterance>
             readings = [m.span(1)]
             first, _, tail = m.group(1).partition(" ")
-            if first in _EN_CONNECTORS and tail:
+            if first in naming.connectors and tail:
                 readings.append((m.end(1) - len(tail), m.end(1)))
             return "one_shot", readings
-        after = "|".join(_EN_ONE_SHOT_AFTER)
-        m = re.fullmatch(rf"(.+) (?:{after}) (?:the )?{inv}", said)
+        m = re.fullmatch(rf"(.+) (?:{alternation(naming.one_shot_after)}) {inv}", said)
         if m:  # <utterance> with knee routine
             return "one_shot", [m.span(1)]
-        m = re.fullmatch(rf"(.+) (?:the )?{inv}", said)
+        m = re.fullmatch(rf"(.+) {inv}", said)
         if m:  # start knee routine: a sample itself, or a verb for the skill
             return "one_shot", [(0, len(said)), m.span(1)]
         return None
@@ -495,17 +296,16 @@ class Nlu:
         if not said.startswith(inv):
             return None
         start, end = len(inv), len(said)
-        for polite in _JA_POLITE:  # ...を開いてください
-            polite_key = key(polite, self.locale)
-            if said.endswith(polite_key) and end - len(polite_key) > start:
-                end -= len(polite_key)
+        for polite in self.naming.polite_endings:  # <name> <particle> <verb> <polite ending>
+            if said.endswith(polite) and end - len(polite) > start:
+                end -= len(polite)
                 break
         bare = start
-        for particle in _JA_PARTICLES:  # ひざトレーニング|で|始めて
+        for particle in self.naming.particles:  # <name> | <particle> | <utterance>
             if said.startswith(particle, start) and end > start + len(particle):
                 bare = start + len(particle)
                 break
-        if said[bare:end] in {key(v, self.locale) for v in _JA_LAUNCH_VERBS}:
+        if said[bare:end] in self.naming.launch_verbs:
             return "launch", None
         readings = [(bare, end), (bare, len(said)), (start, len(said))]
         return "one_shot", list(dict.fromkeys(readings))

@@ -221,7 +221,7 @@ class Renderer:
         return self._say(self.line("reminder_set", {"time": self.clock(args["time"])}, seed, tool))
 
     def clock(self, hhmm: str) -> str:
-        """A "HH:MM" time as it is said: 9 a.m., 午後7時30分."""
+        """A "HH:MM" time as the locale says it ("9 a.m." in en-US), from content/."""
         hour, minute = (int(x) for x in hhmm.split(":"))
         params = {"hour12": hour % 12 or 12, "minute": f"{minute:02d}",
                   "ampm": self.c.ampm["am" if hour < 12 else "pm"]}

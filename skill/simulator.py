@@ -23,7 +23,8 @@ from skill.builder import SkillRuntime
 from skill.chat import Device, SkillError, runtime_sender
 from skill.content import LOCALES, load_content
 from skill.models import language_model, load_model
-from skill.nlu import FALLBACK, LOCAL_SKILL_ID, MAX_TEXT_CHARS, for_locale
+from skill.nlu import FALLBACK, LOCAL_SKILL_ID, for_locale
+from skill.nlu_words import MAX_TEXT_CHARS
 
 STATIC = Path(__file__).resolve().parent / "static" / "simulator"
 END_REASONS = ("USER_INITIATED", "EXCEEDED_MAX_REPROMPTS", "ERROR")

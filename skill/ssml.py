@@ -35,7 +35,8 @@ def escape(value: str) -> str:
 
 @lru_cache(maxsize=8)
 def _lexicon_pattern(words: tuple[str, ...]) -> re.Pattern[str]:
-    # Longest first, one pass: 変形性膝関節症 wins over 膝関節 and tags never nest.
+    # Longest first, one pass: a long word wins over a shorter one inside it (the name of knee
+    # osteoarthritis over "knee joint"), and tags never nest.
     return re.compile("|".join(re.escape(w) for w in words))
 
 

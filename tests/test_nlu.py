@@ -9,7 +9,8 @@ import pytest
 from skill.builder import SkillConfig, SkillRuntime
 from skill.content import LOCALES
 from skill.models import language_model, load_model
-from skill.nlu import FALLBACK, NUMBER, TIME, for_locale, parse_number, parse_time
+from skill.nlu import FALLBACK, for_locale
+from skill.nlu_words import NUMBER, TIME, parse_number, parse_time
 from skill.persistence import SQLiteAdapter
 from tests.envelopes import custom_slot, envelope, intent, speech_text
 
