@@ -293,6 +293,8 @@ def build_skill(conversation: Conversation, config: SkillConfig) -> AskSkill:
         handlers.OtherRequestHandler(),
     ):
         builder.add_request_handler(handler)
+    builder.add_global_request_interceptor(handlers.LoadState(conversation))
+    builder.add_global_response_interceptor(handlers.SaveState(conversation))
     builder.add_exception_handler(handlers.ApologyHandler(conversation))
     dispatcher = GenericRequestDispatcher(options=builder.get_runtime_configuration())
     return AskSkill(dispatcher, config.persistence)

@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 
 STATE_KEY = "state"  # session attribute holding the machine state
 PROFILE_KEY = "profile"  # persisted attribute holding the profile
+BEFORE, AFTER = "state_before", "outcome"  # request attributes: the turn's state and outcome
 RECORD_VERSION = 1
 
 Clock = Callable[[], dt.datetime]
@@ -79,12 +80,27 @@ class Conversation:
     def respond(self, handler_input: HandlerInput, event: Event) -> Response:
         locale = self.locale_of(_turn(handler_input))
         renderer = self.renderers[locale]
-        state = self.load_state(handler_input, renderer)
+        turn_attributes = handler_input.attributes_manager.request_attributes
+        state = turn_attributes[BEFORE]  # loaded by the LoadState interceptor
         if event.kind is Ev.REMINDER and event.reminder is None:
             event = self.create_reminder(_turn(handler_input), event, locale)
         outcome = step(state, event, self.content.routine)
-        self.save(handler_input, state, outcome)
+        turn_attributes[BEFORE], turn_attributes[AFTER] = state, outcome
         return self.build(handler_input, outcome, renderer)
+
+    # -- the interceptors' work: state in before the handler, state out after it ----------------
+
+    def load_turn(self, handler_input: HandlerInput) -> None:
+        """Load the state this turn starts from (a request interceptor)."""
+        renderer = self.renderers[self.locale_of(_turn(handler_input))]
+        handler_input.attributes_manager.request_attributes[BEFORE] = self.load_state(
+            handler_input, renderer)
+
+    def save_turn(self, handler_input: HandlerInput) -> None:
+        """Save what the turn changed (a response interceptor); nothing if no turn was taken."""
+        turn_attributes = handler_input.attributes_manager.request_attributes
+        if AFTER in turn_attributes:
+            self.save(handler_input, turn_attributes[BEFORE], turn_attributes[AFTER])
 
     def create_reminder(self, turn: Turn, event: Event, locale: str) -> Event:
         """Ask the Reminders API for a daily reminder; the event carries what it answered."""

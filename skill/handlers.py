@@ -8,7 +8,12 @@ from __future__ import annotations
 
 import logging
 
-from ask_sdk_core.dispatch_components import AbstractExceptionHandler, AbstractRequestHandler
+from ask_sdk_core.dispatch_components import (
+    AbstractExceptionHandler,
+    AbstractRequestHandler,
+    AbstractRequestInterceptor,
+    AbstractResponseInterceptor,
+)
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_model import Response
 
@@ -25,6 +30,31 @@ def _request_type(handler_input: HandlerInput) -> str:
         kind = context.request.get("type")
         return kind if isinstance(kind, str) else ""
     return getattr(handler_input.request_envelope.request, "object_type", "") or ""
+
+
+TURN_REQUESTS = frozenset({"LaunchRequest", "IntentRequest", "SessionEndedRequest"})
+
+
+class LoadState(AbstractRequestInterceptor):
+    """Before a turn: the session's state, or a new one from the user's stored profile."""
+
+    def __init__(self, conversation: Conversation) -> None:
+        self.conversation = conversation
+
+    def process(self, handler_input: HandlerInput) -> None:
+        if _request_type(handler_input) in TURN_REQUESTS:
+            self.conversation.load_turn(handler_input)
+
+
+class SaveState(AbstractResponseInterceptor):
+    """After a turn: the profile stored when it changed, the state kept in the session.
+    A failure here becomes the spoken apology, and the session keeps the turn's old state."""
+
+    def __init__(self, conversation: Conversation) -> None:
+        self.conversation = conversation
+
+    def process(self, handler_input: HandlerInput, response: Response) -> None:
+        self.conversation.save_turn(handler_input)
 
 
 class LaunchHandler(AbstractRequestHandler):
