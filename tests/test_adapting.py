@@ -109,20 +109,22 @@ def test_slower_pace_stretches_the_gaps_never_the_holds(content, locale):
 # -- brief mode ------------------------------------------------------------------------------------
 
 
-def test_regulars_get_brief_intros_and_can_ask_for_the_details(skill, content, clock):
+@pytest.mark.parametrize("locale", LOCALES)
+def test_regulars_get_brief_intros_and_can_ask_for_the_details(skill, content, clock, locale):
+    lc = content.for_locale(locale)
     for _ in range(3):
-        finish_routine(skill, "regular")
+        finish_routine(skill, "regular", locale)
         clock.next_day()
-    step1 = content.for_locale("en-US").steps[0]
-    s = Session(skill, user="regular")
+    step1 = lc.steps[0]
+    s = Session(skill, user="regular", locale=locale)
     s.launch()
     s.say("StartRoutineIntent")
-    assert "You know this one." in s.text or "You've done this one before." in s.text
-    assert step1.purpose not in s.text and step1.setup[0].format(tool="the ball") in s.text
+    assert any(hint in s.text for hint in lc.prompts["brief_intro"])
+    assert step1.purpose not in s.text and step1.setup[0].format(tool=lc.tools["ball"]) in s.text
     s.say("ExplainIntent")
     assert step1.purpose in s.text and s.open
     s.say("AMAZON.NextIntent")
-    assert "Right leg." in s.text
+    assert s.text.startswith(lc.side_titles["right"])
 
 
 def test_new_users_hear_the_full_instructions(skill, content):
