@@ -1,7 +1,8 @@
 """One turn of the conversation: load the state, step the machine, render, save.
 
-This is the only place that joins the ASK request to the pure machine. Handlers call ``respond``
-with the machine event for their request.
+This is the only place that joins the ASK request to the pure machine. The request interceptor
+calls ``load_turn``, a handler calls ``respond`` with the machine event for its request, and the
+response interceptor calls ``save_turn``.
 """
 
 from __future__ import annotations
