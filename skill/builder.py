@@ -50,7 +50,7 @@ from ask_sdk_runtime.dispatch import GenericRequestDispatcher
 from ask_sdk_runtime.skill import RuntimeConfigurationBuilder
 from ask_sdk_runtime.utils import UserAgentManager
 
-from skill import handlers
+from skill import envelope, handlers
 from skill.content import Content, load_content
 from skill.conversation import Clock, Conversation, Turn, utc_now
 
@@ -102,10 +102,7 @@ class SkillRuntime:
 
     @staticmethod
     def application_id(event: Mapping[str, Any]) -> str | None:
-        system = (event.get("context") or {}).get("System") or {}
-        app = system.get("application") if isinstance(system, Mapping) else None
-        app_id = app.get("applicationId") if isinstance(app, Mapping) else None
-        return app_id if isinstance(app_id, str) else None
+        return envelope.text(event, "context", "System", "application", "applicationId")
 
 
 def check_envelope(event: Any) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from skill.content import EQUIPMENT, SIDES
 from skill.machine import PACES, Phase, Position, Profile, Prompt, State
 
 VERSION = 1
@@ -32,7 +33,7 @@ def profile_to_dict(p: Profile) -> dict[str, Any]:
 def profile_from_dict(d: Mapping[str, Any]) -> Profile:
     _need(isinstance(d, Mapping), "profile is not an object")
     return Profile(
-        equipment=_choice(d.get("equipment"), ("ball", "towel", None), "equipment"),
+        equipment=_choice(d.get("equipment"), (*EQUIPMENT, None), "equipment"),
         disclaimer_heard=_bool(d.get("disclaimer_heard", False), "disclaimer_heard"),
         days_done=_int(d.get("days_done", 0), "days_done"),
         streak=_int(d.get("streak", 0), "streak"),
@@ -40,7 +41,7 @@ def profile_from_dict(d: Mapping[str, Any]) -> Profile:
         pain_last=_bool(d.get("pain_last", False), "pain_last"),
         resume_at=_pos_from(d.get("resume_at")),
         pace=_choice(d.get("pace", 0), PACES, "pace"),
-        weaker_side=_choice(d.get("weaker_side"), ("left", "right", None), "weaker_side"),
+        weaker_side=_choice(d.get("weaker_side"), (*SIDES, None), "weaker_side"),
     )
 
 

@@ -17,17 +17,28 @@ from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_model import Response
 from ask_sdk_model.ui import AskForPermissionsConsentCard, StandardCard
 
-from skill import codec, reminders, screen, ssml
+from skill import codec, envelope, reminders, screen, ssml
 from skill.content import DEFAULT_LOCALE, Content, LocaleContent
 from skill.intents import phrase_key
-from skill.machine import Ev, Event, Outcome, Profile, State, is_consistent, start_state, step
+from skill.machine import (
+    Ev,
+    Event,
+    Outcome,
+    P,
+    Profile,
+    State,
+    is_consistent,
+    start_state,
+    step,
+)
 from skill.render import Renderer
 
 log = logging.getLogger(__name__)
 
 STATE_KEY = "state"  # session attribute holding the machine state
 PROFILE_KEY = "profile"  # persisted attribute holding the profile
-BEFORE, AFTER = "state_before", "outcome"  # request attributes: the turn's state and outcome
+# Request attributes of one turn: its locale, the state it starts from, and its outcome.
+LOCALE, BEFORE, AFTER = "locale", "state_before", "outcome"
 RECORD_VERSION = 1
 
 Clock = Callable[[], dt.datetime]
@@ -47,8 +58,7 @@ class Turn:
 
     @property
     def request(self) -> Mapping[str, Any]:
-        request = self.raw.get("request")
-        return request if isinstance(request, Mapping) else {}
+        return envelope.part(self.raw, "request")
 
 
 class Conversation:
@@ -79,23 +89,22 @@ class Conversation:
     # -- the turn -------------------------------------------------------------------------------
 
     def respond(self, handler_input: HandlerInput, event: Event) -> Response:
-        locale = self.locale_of(_turn(handler_input))
-        renderer = self.renderers[locale]
         turn_attributes = handler_input.attributes_manager.request_attributes
-        state = turn_attributes[BEFORE]  # loaded by the LoadState interceptor
+        locale, state = turn_attributes[LOCALE], turn_attributes[BEFORE]  # from load_turn
         if event.kind is Ev.REMINDER and event.reminder is None:
             event = self.create_reminder(_turn(handler_input), event, locale)
         outcome = step(state, event, self.content.routine)
-        turn_attributes[BEFORE], turn_attributes[AFTER] = state, outcome
-        return self.build(handler_input, outcome, renderer)
+        turn_attributes[AFTER] = outcome
+        return self.build(handler_input, outcome, self.renderers[locale])
 
     # -- the interceptors' work: state in before the handler, state out after it ----------------
 
     def load_turn(self, handler_input: HandlerInput) -> None:
-        """Load the state this turn starts from (a request interceptor)."""
-        renderer = self.renderers[self.locale_of(_turn(handler_input))]
-        handler_input.attributes_manager.request_attributes[BEFORE] = self.load_state(
-            handler_input, renderer)
+        """Settle the turn's locale and load the state it starts from (a request interceptor)."""
+        turn_attributes = handler_input.attributes_manager.request_attributes
+        locale = self.locale_of(_turn(handler_input))
+        turn_attributes[LOCALE] = locale
+        turn_attributes[BEFORE] = self.load_state(handler_input, self.renderers[locale])
 
     def save_turn(self, handler_input: HandlerInput) -> None:
         """Save what the turn changed (a response interceptor); nothing if no turn was taken."""
@@ -107,19 +116,19 @@ class Conversation:
         """Ask the Reminders API for a daily reminder; the event carries what it answered."""
         if event.time is None:
             return replace(event, reminder="no_time")
-        system = _system(turn.raw)
+        system = envelope.part(turn.raw, "context", "System")
         endpoint, token = system.get("apiEndpoint"), system.get("apiAccessToken")
         if not isinstance(endpoint, str) or not isinstance(token, str) or not token:
             return replace(event, reminder="no_permission")
         offset = dt.timedelta(hours=self.content.for_locale(locale).utc_offset_hours)
         now_local = (self.clock() + offset).replace(tzinfo=None)
-        text = self.renderers[locale].line("reminder_text", {}, 0, "ball")
+        text = self.renderers[locale].line("reminder_text", {})
         body = reminders.daily_reminder_body(event.time, now_local, locale, text)
         return replace(event, reminder=self.reminder_client(endpoint, token, body))
 
     def event_context(self, handler_input: HandlerInput) -> tuple[str, Mapping[str, str]]:
         """Today's date and the FAQ phrase index for this request's locale."""
-        locale = self.locale_of(_turn(handler_input))
+        locale = handler_input.attributes_manager.request_attributes[LOCALE]
         return self.today(locale), self.faq_index[locale]
 
     def load_state(self, handler_input: HandlerInput, renderer: Renderer) -> State:
@@ -190,7 +199,7 @@ class Conversation:
         elif rendered.card is not None:
             rb.set_card(StandardCard(title=rendered.card.title, text=rendered.card.text))
         if screen.supports_apl(_turn(handler_input).raw):
-            data = renderer.screen(outcome, profile.equipment or "ball", profile.pace)
+            data = renderer.screen(outcome, profile.equipment, profile.pace)
             if data is not None:
                 rb.add_directive(_apl_directive(data))
         if outcome.end_session:
@@ -201,14 +210,11 @@ class Conversation:
 
     def apology(self, handler_input: HandlerInput) -> Response:
         """What is said when something failed: sorry, and please say that again."""
-        locale = self.locale_of(_turn(handler_input))
-        lc = self.content.for_locale(locale)
-        renderer = self.renderers[locale]
-        sorry = renderer.line("error", {}, 0, "ball")
-        again = renderer.line("ask_error", {}, 0, "ball")
+        renderer = self.renderers[self.locale_of(_turn(handler_input))]
+        again = (P("ask_error"),)
         rb = handler_input.response_builder
-        rb.speak(ssml.speak(f"{ssml.text(sorry, lc.lexicon)} {ssml.text(again, lc.lexicon)}"))
-        return rb.ask(ssml.speak(ssml.text(again, lc.lexicon))).response
+        rb.speak(ssml.speak(renderer.fragments((P("error"), *again))))
+        return rb.ask(ssml.speak(renderer.fragments(again))).response
 
 
 def _has_session(handler_input: HandlerInput) -> bool:
@@ -221,12 +227,6 @@ def _apl_directive(data: dict[str, Any]) -> Any:
     d = screen.render_directive(data)
     return RenderDocumentDirective(token=d["token"], document=d["document"],
                                    datasources=d["datasources"])
-
-
-def _system(raw: Mapping[str, Any]) -> Mapping[str, Any]:
-    context = raw.get("context")
-    system = context.get("System") if isinstance(context, Mapping) else None
-    return system if isinstance(system, Mapping) else {}
 
 
 def _turn(handler_input: HandlerInput) -> Turn:

@@ -6,7 +6,8 @@ import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
-from skill.machine import Ev, Event
+from skill.content import EQUIPMENT
+from skill.machine import WEAKER_SIDE_ANSWERS, Ev, Event
 
 INTENT_EVENTS: Mapping[str, Ev] = {
     "StartRoutineIntent": Ev.START,
@@ -68,13 +69,13 @@ def event_for(intent: Any, today: str | None, faq_index: Mapping[str, str]) -> E
     if kind is Ev.EQUIPMENT:
         slot = slots.get("equipment")
         choice = resolved_id(slot) or phrase_key(_value(slot))
-        return Event(kind, equipment=choice if choice in ("ball", "towel") else None, today=today)
+        return Event(kind, equipment=choice if choice in EQUIPMENT else None, today=today)
     if kind is Ev.GO_TO_STEP:
         return Event(kind, number=_number(slots.get("step")), today=today)
     if kind is Ev.WEAKER_SIDE:
         slot = slots.get("side")
         side = resolved_id(slot) or phrase_key(_value(slot))
-        return Event(kind, side=side if side in ("left", "right", "both") else None, today=today)
+        return Event(kind, side=side if side in WEAKER_SIDE_ANSWERS else None, today=today)
     if kind is Ev.REMINDER:
         return Event(kind, time=clock_time(_value(slots.get("time"))), today=today)
     return Event(kind, today=today)

@@ -12,11 +12,13 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
-from skill.content import EQUIPMENT, PACE_STEPS, Routine
+from skill.content import EQUIPMENT, PACE_STEPS, SIDES, Routine
 
 DEFAULT_EQUIPMENT = "ball"  # the article's tool; "next" at the equipment question takes it
 BRIEF_AFTER_DAYS = 3  # after this many routines, step intros shrink to the essentials
-PACES = PACE_STEPS
+DAILY_ADVICE_AFTER_DAYS = 6  # "every other day at first"; after this, the advice for daily use
+PACES = PACE_STEPS  # speech pace steps, slowest first
+WEAKER_SIDE_ANSWERS = (*SIDES, "both")  # "both": neither leg is weaker
 
 
 class Phase(StrEnum):
@@ -121,7 +123,7 @@ class State:
     phase: Phase = Phase.WELCOME
     pos: Position | None = None  # None until the routine starts
     gentle: bool = False  # after mild pain: go gently in this step
-    back: Phase | None = None  # where a detour (pain, delete) returns to
+    back: Phase | None = None  # where "keep my data" returns to, from the delete question
     turn: int = 0  # turns in this session; the renderer varies wording with it
     today: str | None = None  # ISO date of this session, from the events
     last: tuple[tuple[Prompt, ...], tuple[Prompt, ...], int] | None = None  # for repeat
@@ -181,7 +183,7 @@ def _dispatch(s: State, e: Event, r: Routine) -> Outcome:
     if k is Ev.FAQ:
         return _detour(s, r, _faq(e.topic))
     if k is Ev.HELP:
-        return _detour(s, r, (P(f"help_{_base(s).value}", **_here(s, r)),))
+        return _detour(s, r, (P(f"help_{_base(s).value}", **_here(s)),))
     if k is Ev.FALLBACK:
         return _detour(s, r, (P(f"fallback_{_base(s).value}"),))
     if k is Ev.DELETE_DATA and s.phase is not Phase.CONFIRM_DELETE:
@@ -220,7 +222,7 @@ def _welcome(s: State, r: Routine, lead: tuple[Prompt, ...]) -> Outcome:
     if p.resume_at is not None and _valid(p.resume_at, p, r):
         pos = p.resume_at
         q = replace(s, phase=Phase.RESUME_OFFER, pos=pos, back=None)
-        return _ask(q, r, lead + (P("resume_offer", **_step_args(pos.step, r)),))
+        return _ask(q, r, lead + (P("resume_offer", **_step_args(pos.step)),))
     if not p.disclaimer_heard:
         q = replace(_with_profile(s, disclaimer_heard=True), phase=Phase.EQUIPMENT)
         return _ask(q, r, lead + (P("welcome_first"), P("disclaimer"), P("preparation")))
@@ -290,7 +292,7 @@ def _ask_after_set(s: State, r: Routine) -> tuple[Prompt, ...]:
         if r.steps[pos.step].sides == "each":
             return (P("ask_next_side", side=side_of(pos.step, following, s.profile, r)),)
         return (P("ask_next_set"),)
-    return (P("ask_next_step", **_step_args(pos.step + 1, r)),)
+    return (P("ask_next_step", **_step_args(pos.step + 1)),)
 
 
 def _advance(s: State, r: Routine, lead: tuple[Prompt, ...] = ()) -> Outcome:
@@ -313,7 +315,7 @@ def _progress_report(p: Profile) -> tuple[Prompt, ...]:
         return (P("progress_none"), P("advice_start"))
     count = (P("progress", days=p.days_done, streak=p.streak) if p.days_done > 1
              else P("progress_first"))
-    advice = P("advice_start") if p.days_done < BRIEF_AFTER_DAYS * 2 else P("advice_daily")
+    advice = P("advice_start") if p.days_done < DAILY_ADVICE_AFTER_DAYS else P("advice_daily")
     return (count, advice)
 
 
@@ -365,7 +367,7 @@ def _question(s: State, r: Routine) -> tuple[Prompt, ...]:
     if ph is Phase.AFTER_SET and s.pos is not None:
         return _ask_after_set(s, r)
     if ph is Phase.RESUME_OFFER:
-        return (P("ask_resume_offer", **_step_args(_pos(s).step, r)),)
+        return (P("ask_resume_offer", **_step_args(_pos(s).step)),)
     if ph is Phase.ENDED:
         return (P("ask_welcome"),)
     return (P(f"ask_{ph.value}"),)
@@ -401,8 +403,7 @@ def _in_equipment(s: State, e: Event, r: Routine) -> Outcome:
     elif k is Ev.NO:
         choice = "towel"
     elif k is Ev.GO_TO_STEP:
-        return _go_to(_with_profile(s, equipment=s.profile.equipment or DEFAULT_EQUIPMENT),
-                      r, e.number)
+        return _go_to(s, r, e.number)
     elif k in (Ev.STOP, Ev.CANCEL):
         return _goodbye(s)
     elif k is Ev.START_OVER:
@@ -609,7 +610,7 @@ def _pace(s: State, e: Event, r: Routine) -> Outcome:
 
 def _explain(s: State, e: Event, r: Routine) -> Outcome:
     if s.pos is None or s.phase not in (Phase.INTRO, Phase.AFTER_SET, Phase.PAUSED):
-        return _detour(s, r, (P(f"help_{_base(s).value}", **_here(s, r)),))
+        return _detour(s, r, (P(f"help_{_base(s).value}", **_here(s)),))
     if s.phase is Phase.INTRO:
         return _intro(s, r, s.pos.step, detailed=True)
     said = (P("step_intro", step=s.pos.step, brief=False),)
@@ -617,7 +618,7 @@ def _explain(s: State, e: Event, r: Routine) -> Outcome:
 
 
 def _weaker_side(s: State, e: Event, r: Routine) -> Outcome:
-    if e.side not in ("left", "right", "both"):
+    if e.side not in WEAKER_SIDE_ANSWERS:
         return _detour(s, r, (P("weaker_side_which"),))
     side = None if e.side == "both" else e.side
     q = _with_profile(s, weaker_side=side)
@@ -686,11 +687,11 @@ def _with_profile(s: State, **changes: Any) -> State:
     return replace(s, profile=replace(s.profile, **changes))
 
 
-def _step_args(index: int, r: Routine) -> dict[str, int]:
+def _step_args(index: int) -> dict[str, int]:
     return {"number": index + 1, "step": index}
 
 
-def _here(s: State, r: Routine) -> dict[str, int]:
+def _here(s: State) -> dict[str, int]:
     return {"number": _pos(s).step + 1}
 
 

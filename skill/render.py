@@ -13,7 +13,7 @@ from typing import Any
 
 from skill import ssml
 from skill.content import LocaleContent, Routine, StepTiming
-from skill.machine import Outcome, Prompt
+from skill.machine import DEFAULT_EQUIPMENT, Outcome, Prompt
 from skill.timing import speech_seconds, ssml_seconds
 
 LEAD_IN_SECONDS = 1.5  # silence after the lead-in, to get into position
@@ -59,7 +59,7 @@ class Renderer:
         return self.c.pace_rates.get(pace, 100)
 
     def render(self, outcome: Outcome, equipment: str | None = None, pace: int = 0) -> Rendered:
-        tool = equipment or "ball"
+        tool = equipment or DEFAULT_EQUIPMENT
         rate = self.rate(pace)
         body = self.fragments(outcome.speech, outcome.seed, tool, rate)
         reprompt = None
@@ -89,8 +89,8 @@ class Renderer:
                     return False
         return True
 
-    def fragments(self, prompts: tuple[Prompt, ...], seed: int, tool: str,
-                  rate: int = 100) -> str:
+    def fragments(self, prompts: tuple[Prompt, ...], seed: int = 0,
+                  tool: str = DEFAULT_EQUIPMENT, rate: int = 100) -> str:
         return " ".join(self.fragment(p, seed, tool, rate) for p in prompts)
 
     def fragment(self, prompt: Prompt, seed: int, tool: str, rate: int = 100) -> str:
@@ -99,7 +99,8 @@ class Renderer:
             return special(prompt.args, seed, tool, rate)
         return self._say(self.line(prompt.key, prompt.args, seed, tool))
 
-    def line(self, key: str, args: dict[str, Any], seed: int, tool: str) -> str:
+    def line(self, key: str, args: dict[str, Any], seed: int = 0,
+             tool: str = DEFAULT_EQUIPMENT) -> str:
         """One prompt as plain text, placeholders filled."""
         options = self.c.prompts[key]
         template = options[(seed + _stable(key)) % len(options)]
@@ -137,8 +138,10 @@ class Renderer:
         parts.append(self._say(self.line("set_end", {}, set_index, tool)))
         return " ".join(parts)
 
-    def screen(self, outcome: Outcome, tool: str, pace: int = 0) -> dict[str, Any] | None:
+    def screen(self, outcome: Outcome, equipment: str | None = None,
+               pace: int = 0) -> dict[str, Any] | None:
         """What an Echo Show displays for a step's intro or timed set (None: nothing to show)."""
+        tool = equipment or DEFAULT_EQUIPMENT
         shown = [p for p in outcome.speech if p.key in ("set", "step_intro")]
         if not shown:
             return None
@@ -150,19 +153,19 @@ class Renderer:
             "title": words.title, "side": "", "seconds": 0,
             "cues": [self._fill(line, tool) for line in words.setup],
         }
-        if shown[-1].key == "set":
-            side = args.get("side") if timing.sides == "each" else None
-            side = side or (timing.side_of(args["set"]) if timing.sides == "each" else None)
-            if side is not None:
-                data["side"] = self.line("screen_side", {"side": side}, 0, tool)
-            if timing.sides == "alternate":  # cues name the leg: show the setup instead
-                data["side"] = self.line("screen_alternate", {}, 0, tool)
-            else:
-                cues = (self._fill(words.cues[p.cue], tool, side) for p in timing.phases)
-                data["cues"] = list(dict.fromkeys(cues))
-            fragment = self.narrate_set(step, args["set"], tool, bool(args.get("gentle")),
-                                        side, self.rate(pace))
-            data["seconds"] = round(ssml_seconds(fragment, self.c.rate))
+        if shown[-1].key != "set":
+            return data
+        side = None
+        if timing.sides == "each":
+            side = args.get("side") or timing.side_of(args["set"])
+            data["side"] = self.line("screen_side", {"side": side}, 0, tool)
+        if timing.sides == "alternate":  # the cues name the leg: show the setup instead
+            data["side"] = self.line("screen_alternate", {}, 0, tool)
+        else:
+            cues = (self._fill(words.cues[p.cue], tool, side) for p in timing.phases)
+            data["cues"] = list(dict.fromkeys(cues))
+        fragment = self._set(args, 0, tool, self.rate(pace))  # the set just narrated (cached)
+        data["seconds"] = round(ssml_seconds(fragment, self.c.rate))
         return data
 
     def step_card(self, step: int, tool: str) -> Card:
@@ -225,7 +228,7 @@ class Renderer:
         hour, minute = (int(x) for x in hhmm.split(":"))
         params = {"hour12": hour % 12 or 12, "minute": f"{minute:02d}",
                   "ampm": self.c.ampm["am" if hour < 12 else "pm"]}
-        return self.line("clock_hour" if minute == 0 else "clock_hour_minute", params, 0, "ball")
+        return self.line("clock_hour" if minute == 0 else "clock_hour_minute", params)
 
     def _faq_unknown(self, args: dict[str, Any], seed: int, tool: str, rate: int = 100) -> str:
         names = self.c.list_separator.join(t.name for t in self.c.faq.values())
@@ -261,14 +264,7 @@ class Renderer:
         return ssml.text(value, self.c.lexicon)
 
     def _seconds(self, value: str) -> float:
-        return speech_seconds(_spoken(value, self.c.lexicon), self.c.rate)
-
-
-def _spoken(value: str, lexicon: Any) -> str:
-    """``value`` as the TTS reads it (lexicon words replaced by their readings)."""
-    for word in sorted(lexicon, key=len, reverse=True):
-        value = value.replace(word, lexicon[word])
-    return value
+        return speech_seconds(ssml.readings(value, self.c.lexicon), self.c.rate)
 
 
 def _stable(key: str) -> int:

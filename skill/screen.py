@@ -9,6 +9,7 @@ import functools
 import json
 from typing import Any
 
+from skill import envelope
 from skill.content import CONTENT_DIR, ContentError
 
 APL_INTERFACE = "Alexa.Presentation.APL"
@@ -35,11 +36,8 @@ def step_document() -> dict[str, Any]:
 
 def supports_apl(raw: Any) -> bool:
     """Whether the request's device has a screen that renders APL."""
-    try:
-        interfaces = raw["context"]["System"]["device"]["supportedInterfaces"]
-    except (KeyError, TypeError):
-        return False
-    return isinstance(interfaces, dict) and APL_INTERFACE in interfaces
+    interfaces = envelope.part(raw, "context", "System", "device", "supportedInterfaces")
+    return APL_INTERFACE in interfaces
 
 
 def render_directive(data: dict[str, Any]) -> dict[str, Any]:

@@ -13,10 +13,11 @@ import hashlib
 import json
 import logging
 import time
-from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask, Response, g
+
+from skill.envelope import part, text
 
 request_log = logging.getLogger("knee_routine.requests")
 
@@ -100,24 +101,24 @@ def install_request_log(app: Flask) -> None:
 def turn_fields(event: Any, reply: Any) -> dict[str, Any]:
     """What is worth logging about one turn, read defensively from untrusted JSON."""
     fields: dict[str, Any] = {}
-    request = _obj(event, "request")
+    request = part(event, "request")
     for key, name in (("requestId", "request_id"), ("type", "type"), ("locale", "locale")):
         if isinstance(request.get(key), str):
             fields[name] = request[key][:100]
-    intent = _obj(request, "intent").get("name")
-    if isinstance(intent, str):
+    intent = text(request, "intent", "name")
+    if intent is not None:
         fields["intent"] = intent[:100]
-    user = _obj(_obj(_obj(event, "context"), "System"), "user").get("userId") \
-        or _obj(_obj(event, "session"), "user").get("userId")
-    if isinstance(user, str):
+    user = (text(event, "context", "System", "user", "userId")
+            or text(event, "session", "user", "userId"))
+    if user is not None:
         fields["user"] = user_hash(user)
-    state = _obj(_obj(reply, "sessionAttributes"), "state")
+    state = part(reply, "sessionAttributes", "state")
     if isinstance(state.get("phase"), str):
         fields["phase"] = state["phase"]
     pos = state.get("pos")
     if isinstance(pos, list) and pos and isinstance(pos[0], int):
         fields["step"] = pos[0] + 1
-    end = _obj(reply, "response").get("shouldEndSession")
+    end = part(reply, "response").get("shouldEndSession")
     if isinstance(end, bool):
         fields["end_session"] = end
     return fields
@@ -127,7 +128,3 @@ def user_hash(user_id: str) -> str:
     """A short, stable pseudonym: the same user is one id across lines, never in clear."""
     return hashlib.sha256(user_id.encode("utf-8", "replace")).hexdigest()[:16]
 
-
-def _obj(holder: Any, key: str) -> Mapping[str, Any]:
-    value = holder.get(key) if isinstance(holder, Mapping) else None
-    return value if isinstance(value, Mapping) else {}

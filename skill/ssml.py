@@ -10,16 +10,14 @@ _TEXT_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
 _ATTRIBUTE_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"})
 
 MAX_BREAK_SECONDS = 10.0  # Alexa's limit for one <break>
-MAX_SSML_CHARS = 8000  # Alexa's limit for one outputSpeech
 
 
 def text(value: str, lexicon: Mapping[str, str] | None = None) -> str:
     """Escape ``value`` for SSML and wrap lexicon words in ``<sub alias>``."""
     if not lexicon:
         return escape(value)
-    pattern = _lexicon_pattern(tuple(sorted(lexicon, key=len, reverse=True)))
     out, pos = [], 0
-    for m in pattern.finditer(value):
+    for m in _lexicon_pattern(lexicon).finditer(value):
         out.append(escape(value[pos:m.start()]))
         alias = lexicon[m.group()].translate(_ATTRIBUTE_ESCAPES)
         out.append(f'<sub alias="{alias}">{escape(m.group())}</sub>')
@@ -28,13 +26,24 @@ def text(value: str, lexicon: Mapping[str, str] | None = None) -> str:
     return "".join(out)
 
 
+def readings(value: str, lexicon: Mapping[str, str] | None) -> str:
+    """``value`` as the TTS reads it: lexicon words replaced by their readings."""
+    if not lexicon:
+        return value
+    return _lexicon_pattern(lexicon).sub(lambda m: lexicon[m.group()], value)
+
+
 def escape(value: str) -> str:
     """``value`` safe as XML text."""
     return value.translate(_TEXT_ESCAPES)
 
 
+def _lexicon_pattern(lexicon: Mapping[str, str]) -> re.Pattern[str]:
+    return _pattern_for(tuple(sorted(lexicon, key=len, reverse=True)))
+
+
 @lru_cache(maxsize=8)
-def _lexicon_pattern(words: tuple[str, ...]) -> re.Pattern[str]:
+def _pattern_for(words: tuple[str, ...]) -> re.Pattern[str]:
     # Longest first, one pass: a long word wins over a shorter one inside it (the name of knee
     # osteoarthritis over "knee joint"), and tags never nest.
     return re.compile("|".join(re.escape(w) for w in words))

@@ -11,7 +11,7 @@ from collections import deque
 from collections.abc import Iterator
 from dataclasses import replace
 
-from skill.content import Routine, load_content
+from skill.content import EQUIPMENT, Routine, load_content
 from skill.machine import Ev, Event, Outcome, Position, Profile, State, start_state, step
 
 TODAY = "2026-11-25"
@@ -27,7 +27,7 @@ def sample_events(routine: Routine) -> tuple[Event, ...]:
         elif kind is Ev.FAQ:
             events += [Event(kind, topic=t, today=TODAY) for t in (None, "no_ball")]
         elif kind is Ev.EQUIPMENT:
-            events += [Event(kind, equipment=e, today=TODAY) for e in (None, "ball", "towel")]
+            events += [Event(kind, equipment=e, today=TODAY) for e in (None, *EQUIPMENT)]
         elif kind is Ev.WEAKER_SIDE:
             events += [Event(kind, side=side, today=TODAY) for side in (None, "left", "both")]
         elif kind is Ev.REMINDER:
