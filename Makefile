@@ -52,9 +52,9 @@ bench: $(VENV)/.test
 	sh bench/install-wrk.sh
 	$(BIN)/python -m bench.run
 
-## Fill the FAQ_TOPIC slot type of interaction_models/*.json from content/*/faq.yaml.
+## Fill the FAQ_TOPIC slot type of interaction_models/interactionModels/custom/*.json from content/*/faq.yaml.
 sync-models: $(VENV)/.web
-	$(BIN)/python -m skill.models sync
+	$(BIN)/python -m skill.alexa.interaction_model sync
 
 clean:
 	rm -rf build dist .pytest_cache .ruff_cache

@@ -118,9 +118,9 @@ def signing_pki(workdir: Path) -> dict[str, Any] | None:
 
 def verification(scenario: Scenario, signing: dict[str, Any]) -> dict[str, Any] | None:
     try:
-        from skill.verify import AlexaVerifier, ChainDirectory
+        from skill.hosting.verifier import AlexaVerifier, ChainDirectory
     except ImportError as e:
-        progress(f"skill.verify is not available ({e}): verification is not measured")
+        progress(f"skill.hosting.verifier is not available ({e}): verification is not measured")
         return None
     from werkzeug.datastructures import Headers  # what Flask hands the verifier
 

@@ -51,7 +51,9 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args()
     app = echo_app() if args.kind == "echo" else hello_app()
-    from skill.server import serve  # the skill's waitress settings, for a like-for-like floor
+    from skill.hosting.server import (
+        serve,  # the skill's waitress settings, for a like-for-like floor
+    )
 
     serve(app, host="127.0.0.1", port=args.port)
 

@@ -3,13 +3,13 @@
     python scripts/package_lambda.py --zip build/knee-routine-lambda.zip   # make package
     python scripts/package_lambda.py --dir "$ARTIFACTS_DIR"                # sam build (Makefile)
 
-The artifact's root holds ``skill/`` and ``content/`` side by side (``skill.content`` finds the
-content next to the package) and the dependencies: the project's own (pyproject.toml) and its
+The artifact's root holds ``skill/`` and ``content/`` side by side (``skill.content.loader`` finds
+the content next to the package) and the dependencies: the project's own (pyproject.toml) and its
 ``dynamodb`` extra, as wheels for the Lambda runtime (template.yaml: python3.13 on arm64) whatever
-machine builds, less boto3, which the runtime provides. Every module is compiled by a Python of
-the runtime's version into unchecked-hash ``.pyc``: Lambda's code directory is read-only, so
-without them each cold start compiles every module again (imports 2.8x slower), and ordinary
-timestamp ``.pyc`` would look stale after the zip rounds the files' times.
+machine builds, less boto3, which the runtime provides. Every module is compiled by a Python of the
+runtime's version into unchecked-hash ``.pyc``: Lambda's code directory is read-only, so without
+them each cold start compiles every module again (imports 2.8x slower), and ordinary timestamp
+``.pyc`` would look stale after the zip rounds the files' times.
 """
 
 from __future__ import annotations
@@ -126,9 +126,9 @@ def check_tree(target: Path) -> None:
 
 
 def parse_content(target: Path) -> None:
-    """Ship the content parsed (skill.content_files), so a cold start need not import PyYAML."""
+    """Ship the content parsed (skill.content.files), so a cold start need not import PyYAML."""
     code = ("import sys; sys.path.insert(0, '.'); from pathlib import Path; "
-            "from skill.content import load_from; load_from(Path('content'))")
+            "from skill.content.loader import load_from; load_from(Path('content'))")
     result = subprocess.run([sys.executable, "-I", "-c", code], cwd=target, capture_output=True,
                             text=True)
     if result.returncode != 0 or not (target / "content" / "__pycache__").is_dir():

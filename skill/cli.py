@@ -8,7 +8,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from skill.settings import SKILL_ID_ENV, database_from_env, skill_id_from_env
+from skill.hosting.settings import SKILL_ID_ENV, database_from_env, skill_id_from_env
 
 log = logging.getLogger("knee_routine")
 
@@ -34,7 +34,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     _add_chat(commands)
     args = parser.parse_args(argv)
     if args.command == "chat":
-        from skill.chat import run
+        from skill.simulator.chat import run
 
         return run(args)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
@@ -58,7 +58,7 @@ def _serve(args: argparse.Namespace) -> int:
         raise SetupError(f"no skill id: pass --skill-id or set {SKILL_ID_ENV} to the id the "
                          f"Alexa developer console shows (amzn1.ask.skill...); requests for "
                          f"other skills are refused. For local use, add --dev")
-    from skill.server import configure_json_logging, serve
+    from skill.hosting.server import configure_json_logging, serve
     from skill.web import create_app
 
     db = args.db or database_from_env()

@@ -8,8 +8,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from skill.builder import BadRequest, SkillRuntime
-from skill.settings import runtime_from_env
+from skill.alexa.runtime import BadRequest, SkillRuntime
+from skill.hosting.settings import runtime_from_env
 
 log = logging.getLogger(__name__)
 _runtime: SkillRuntime | None = None

@@ -16,9 +16,9 @@ from typing import Any
 from flask import Flask, Response, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from skill.builder import BadRequest, SkillConfig, SkillRuntime
-from skill.server import install_request_log
-from skill.settings import database_from_env, skill_id_from_env
+from skill.alexa.runtime import BadRequest, SkillConfig, SkillRuntime
+from skill.hosting.server import install_request_log
+from skill.hosting.settings import database_from_env, skill_id_from_env
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +30,7 @@ DEFAULTS: dict[str, Any] = {
     "DATABASE": None,  # path of the SQLite file; None: $KNEE_ROUTINE_DB or var/knee-routine.sqlite3
     "SKILL_ID": None,  # None: $KNEE_ROUTINE_SKILL_ID; when set, other skills' requests are refused
     "DEV": False,  # local mode: no request verification
-    "VERIFIER": None,  # request verification; None outside DEV: skill.verify.AlexaVerifier
+    "VERIFIER": None,  # request verification; None outside DEV: hosting.verifier.AlexaVerifier
     "TRUSTED_ROOTS": None,  # PEM file of roots Alexa's certificate must chain to; None: certifi
     "CHAIN_DIR": None,  # pre-fetched certificate chains (air-gapped); None: fetch from Amazon
     "PERSISTENCE": None,  # an ASK persistence adapter, instead of SQLite at DATABASE
@@ -54,7 +54,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["knee_routine"] = runtime
     install_request_log(app)
     if app.config["DEV"]:  # the browser simulator: local use only, like DEV itself
-        from skill.simulator import simulator
+        from skill.simulator.browser import simulator
 
         app.register_blueprint(simulator)
 
@@ -92,7 +92,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 def _runtime(config: Mapping[str, Any]) -> SkillRuntime:
     persistence = config["PERSISTENCE"]
     if persistence is None:
-        from skill.persistence import SQLiteAdapter
+        from skill.storage.sqlite import SQLiteAdapter
 
         persistence = SQLiteAdapter(config["DATABASE"] or database_from_env())
     skill_config = SkillConfig(persistence=persistence,
@@ -103,7 +103,7 @@ def _runtime(config: Mapping[str, Any]) -> SkillRuntime:
 
 
 def _verifier(config: Mapping[str, Any]) -> Verifier:
-    from skill.verify import AlexaVerifier, ChainDirectory, load_roots
+    from skill.hosting.verifier import AlexaVerifier, ChainDirectory, load_roots
 
     roots = config["TRUSTED_ROOTS"]
     chains = config["CHAIN_DIR"]

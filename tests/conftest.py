@@ -1,7 +1,7 @@
 import pytest
 
-from skill.content import LOCALES, load_content
-from skill.render import Renderer
+from skill.content.loader import LOCALES, load_content
+from skill.output.render import Renderer
 
 
 @pytest.fixture(scope="session")

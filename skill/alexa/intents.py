@@ -1,0 +1,131 @@
+"""The one table from Alexa intents to machine events, and slot reading."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Mapping
+from typing import Any
+
+from skill.content.loader import EQUIPMENT
+from skill.core.machine import WEAKER_SIDE_ANSWERS, Ev, Event
+
+INTENT_EVENTS: Mapping[str, Ev] = {
+    "StartRoutineIntent": Ev.START,
+    "PainIntent": Ev.PAIN,
+    "FaqIntent": Ev.FAQ,
+    "GoToStepIntent": Ev.GO_TO_STEP,
+    "EquipmentIntent": Ev.EQUIPMENT,
+    "DeleteDataIntent": Ev.DELETE_DATA,
+    "SkipStepIntent": Ev.SKIP,
+    "AMAZON.NextIntent": Ev.NEXT,
+    "AMAZON.PreviousIntent": Ev.PREVIOUS,
+    "AMAZON.RepeatIntent": Ev.REPEAT,
+    "AMAZON.PauseIntent": Ev.PAUSE,
+    "AMAZON.ResumeIntent": Ev.RESUME,
+    "AMAZON.StartOverIntent": Ev.START_OVER,
+    "AMAZON.HelpIntent": Ev.HELP,
+    "AMAZON.StopIntent": Ev.STOP,
+    "AMAZON.CancelIntent": Ev.CANCEL,
+    "AMAZON.NavigateHomeIntent": Ev.STOP,
+    "AMAZON.FallbackIntent": Ev.FALLBACK,
+    "AMAZON.YesIntent": Ev.YES,
+    "AMAZON.NoIntent": Ev.NO,
+    "SlowerIntent": Ev.SLOWER,
+    "FasterIntent": Ev.FASTER,
+    "ExplainIntent": Ev.EXPLAIN,
+    "WeakerSideIntent": Ev.WEAKER_SIDE,
+    "ProgressIntent": Ev.PROGRESS,
+    "ReminderIntent": Ev.REMINDER,
+}
+
+# Slots each intent reads, by name (the interaction models declare the same).
+INTENT_SLOTS: Mapping[str, tuple[str, str]] = {
+    "FaqIntent": ("topic", "FAQ_TOPIC"),
+    "GoToStepIntent": ("step", "AMAZON.NUMBER"),
+    "EquipmentIntent": ("equipment", "EQUIPMENT"),
+    "WeakerSideIntent": ("side", "SIDE"),
+    "ReminderIntent": ("time", "AMAZON.TIME"),
+}
+
+MAX_SLOT_CHARS = 200
+
+
+def event_for(intent: Any, today: str | None, faq_index: Mapping[str, str]) -> Event:
+    """The machine event for an Alexa ``request.intent`` object (a plain dict).
+
+    ``faq_index`` maps FAQ topic ids, and the phrasings people use (``phrase_key``), to topic ids.
+    Unknown intents become a fallback; unreadable slots are treated as absent.
+    """
+    name = intent.get("name") if isinstance(intent, Mapping) else None
+    kind = INTENT_EVENTS.get(name) if isinstance(name, str) else None
+    if kind is None:
+        return Event(Ev.FALLBACK, today=today)
+    slots = intent.get("slots")
+    slots = slots if isinstance(slots, Mapping) else {}
+    if kind is Ev.FAQ:
+        slot = slots.get("topic")
+        topic = resolved_id(slot) or faq_index.get(phrase_key(_value(slot)))
+        return Event(kind, topic=faq_index.get(topic or ""), today=today)
+    if kind is Ev.EQUIPMENT:
+        slot = slots.get("equipment")
+        choice = resolved_id(slot) or phrase_key(_value(slot))
+        return Event(kind, equipment=choice if choice in EQUIPMENT else None, today=today)
+    if kind is Ev.GO_TO_STEP:
+        return Event(kind, number=_number(slots.get("step")), today=today)
+    if kind is Ev.WEAKER_SIDE:
+        slot = slots.get("side")
+        side = resolved_id(slot) or phrase_key(_value(slot))
+        return Event(kind, side=side if side in WEAKER_SIDE_ANSWERS else None, today=today)
+    if kind is Ev.REMINDER:
+        return Event(kind, time=clock_time(_value(slots.get("time"))), today=today)
+    return Event(kind, today=today)
+
+
+def clock_time(value: str) -> str | None:
+    """An AMAZON.TIME value as "HH:MM" (None for "MO", "EV" and other vague times)."""
+    value = value.strip()
+    if len(value) == 5 and value[2] == ":" and value.replace(":", "").isdigit():
+        hour, minute = int(value[:2]), int(value[3:])
+        if hour < 24 and minute < 60:
+            return value
+    return None
+
+
+def resolved_id(slot: Any) -> str | None:
+    """The id Alexa's entity resolution matched for a custom slot, if any."""
+    if not isinstance(slot, Mapping):
+        return None
+    resolutions = slot.get("resolutions")
+    if not isinstance(resolutions, Mapping):
+        return None
+    per_authority = resolutions.get("resolutionsPerAuthority")
+    for authority in per_authority if isinstance(per_authority, list) else ():
+        if not isinstance(authority, Mapping):
+            continue
+        status = authority.get("status")
+        if not isinstance(status, Mapping) or status.get("code") != "ER_SUCCESS_MATCH":
+            continue
+        values = authority.get("values")
+        for item in values if isinstance(values, list) else ():
+            value = item.get("value") if isinstance(item, Mapping) else None
+            if isinstance(value, Mapping) and isinstance(value.get("id"), str):
+                return value["id"][:MAX_SLOT_CHARS]
+    return None
+
+
+def phrase_key(text: str) -> str:
+    """A phrase normalised for matching: width, case, spaces and punctuation folded."""
+    text = unicodedata.normalize("NFKC", text[:MAX_SLOT_CHARS]).casefold()
+    return "".join(ch for ch in text if ch.isalnum())
+
+
+def _value(slot: Any) -> str:
+    value = slot.get("value") if isinstance(slot, Mapping) else None
+    return value if isinstance(value, str) else ""
+
+
+def _number(slot: Any) -> int | None:
+    value = _value(slot).strip()
+    if value.isascii() and value.isdigit() and len(value) <= 3:
+        return int(value)
+    return None

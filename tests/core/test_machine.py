@@ -1,0 +1,221 @@
+"""The pure state machine: every (state, event) pair, pain from everywhere, a long random walk."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from skill.alexa import codec
+from skill.content.loader import LOCALES
+from skill.core.machine import (
+    Ev,
+    Event,
+    Phase,
+    Position,
+    Profile,
+    start_state,
+    step,
+)
+from skill.core.transitions import explore, sample_events, sample_profiles
+from tests.support.ssml_checks import ssml_problems
+
+TODAY = "2026-11-25"
+QUESTIONS = {Phase.PAIN_SHARP, Phase.PAIN_SWELLING}  # pain questions that need a yes or no
+
+
+def keys(prompts):
+    return [p.key for p in prompts]
+
+
+@pytest.fixture(scope="module")
+def transitions(routine):
+    return list(explore(routine))
+
+
+def check_outcome(state, event, outcome, renderers):
+    """The invariants every turn keeps, whatever the state and event."""
+    where = f"{state.phase.value} + {event.kind.value}"
+    if event.kind is Ev.SESSION_END:
+        assert outcome.end_session and not outcome.speech, where
+    else:
+        assert outcome.speech, f"{where}: says nothing"
+    if outcome.end_session:
+        assert outcome.reprompt == (), f"{where}: a closed session has no reprompt"
+    else:
+        assert outcome.reprompt, f"{where}: an open session needs a reprompt"
+    assert codec.state_from_dict(codec.state_to_dict(outcome.state)) == outcome.state, where
+    for renderer in renderers.values():
+        assert renderer.can_render(outcome.speech + outcome.reprompt), where
+
+
+def test_every_reachable_state_and_event_gives_a_valid_outcome(transitions, renderers):
+    assert len(transitions) > 10_000  # the exploration really covers the machine
+    phases = {s.phase for s, _, _ in transitions}
+    assert phases >= set(Phase) - {Phase.ENDED}
+    for state, event, outcome in transitions:
+        check_outcome(state, event, outcome, renderers)
+
+
+def test_every_prompt_the_machine_emits_renders_in_both_locales(transitions, renderers):
+    for state, event, outcome in transitions[:: max(1, len(transitions) // 3000)]:
+        if not outcome.speech:
+            continue
+        for loc in LOCALES:
+            rendered = renderers[loc].render(outcome, outcome.state.profile.equipment)
+            for ssml in (rendered.ssml, rendered.reprompt):
+                if ssml is not None:
+                    assert ssml_problems(ssml) == [], (loc, state.phase, event.kind)
+
+
+def test_pain_wins_from_every_state(transitions):
+    pains = [(s, o) for s, e, o in transitions if e.kind is Ev.PAIN]
+    assert {s.phase for s, _ in pains} >= set(Phase) - {Phase.ENDED}
+    for state, outcome in pains:
+        assert keys(outcome.speech) == ["pain_stop", "ask_pain_sharp"], state.phase
+        assert outcome.state.phase is Phase.PAIN_SHARP and not outcome.end_session
+        assert outcome.state.profile.pain_last, "remembered for the next launch"
+
+
+def test_faq_and_help_return_to_where_the_user_was(transitions):
+    for state, event, outcome in transitions:
+        if event.kind in (Ev.FAQ, Ev.HELP, Ev.FALLBACK) and state.phase is not Phase.ENDED:
+            assert outcome.state.phase is state.phase
+            assert outcome.state.pos == state.pos
+            assert not outcome.end_session
+
+
+# -- conversations ------------------------------------------------------------------------------
+
+
+def talk(routine, kinds, profile=None, first=Ev.LAUNCH):
+    state = start_state(profile or Profile())
+    outcomes = []
+    for kind in (first, *kinds):
+        outcome = step(state, Event(kind, today=TODAY) if isinstance(kind, Ev) else kind, routine)
+        outcomes.append(outcome)
+        if outcome.end_session:
+            break
+        state = outcome.state
+    return outcomes
+
+
+def test_a_user_who_only_says_next_hears_the_whole_routine(routine):
+    outcomes = talk(routine, [Ev.NEXT] * 40)
+    end = next(i for i, o in enumerate(outcomes) if o.end_session)
+    said = [k for o in outcomes[: end + 1] for k in keys(o.speech)]
+    sets = [p.args for o in outcomes for p in o.speech if p.key == "set"]
+    expected = [(i, j) for i, t in enumerate(routine.steps) for j in range(t.sets)]
+    assert [(a["step"], a["set"]) for a in sets] == expected
+    assert said.count("step_intro") == routine.total_steps
+    assert said[:3] == ["welcome_first", "disclaimer", "preparation"]
+    assert said[-4:] == ["routine_done", "progress_first", "advice_start", "goodbye_done"]
+    final = outcomes[end].state.profile
+    assert final.days_done == 1 and final.resume_at is None and final.equipment == "ball"
+
+
+def test_equipment_answer_is_remembered(routine):
+    outcomes = talk(routine, [Ev.NO])  # "no ball" at the equipment question
+    assert outcomes[-1].state.profile.equipment == "towel"
+    towel = Event(Ev.EQUIPMENT, equipment="towel", today=TODAY)
+    outcomes = talk(routine, [towel])
+    assert keys(outcomes[-1].speech)[:2] == ["equipment_set", "step_intro"]
+
+
+def test_pause_keeps_the_step_and_set_and_resume_replays_that_set(routine):
+    outcomes = talk(routine, [Ev.NEXT, Ev.NEXT, Ev.NEXT, Ev.PAUSE, Ev.RESUME])
+    paused, resumed = outcomes[-2], outcomes[-1]
+    assert paused.state.phase is Phase.PAUSED and paused.state.pos == Position(0, 1)
+    assert keys(resumed.speech)[:2] == ["resuming", "set"]
+    assert resumed.speech[1].args == {"gentle": False, "set": 1, "side": "left", "step": 0}
+
+
+def test_a_stopped_routine_is_offered_again_at_the_next_launch(routine):
+    outcomes = talk(routine, [Ev.NEXT, Ev.NEXT, Ev.NEXT, Ev.STOP])
+    profile = outcomes[-1].state.profile
+    assert keys(outcomes[-1].speech) == ["goodbye_saved"] and outcomes[-1].end_session
+    again = talk(routine, [Ev.YES], profile=profile)
+    assert keys(again[0].speech) == ["resume_offer", "ask_resume_offer"]
+    assert keys(again[1].speech)[:2] == ["resuming", "set"]
+    assert again[1].state.pos == Position(0, 1)  # the set it stopped at, from its start
+
+
+def test_repeat_says_the_last_thing_again_with_the_same_wording(routine):
+    outcomes = talk(routine, [Ev.NEXT, Ev.NEXT, Ev.REPEAT, Ev.HELP, Ev.REPEAT])
+    set_turn, repeated, help_turn, help_again = outcomes[2:]
+    assert repeated.speech == set_turn.speech and repeated.seed == set_turn.seed
+    assert repeated.state.pos == set_turn.state.pos
+    assert help_again.speech == help_turn.speech
+
+
+@pytest.mark.parametrize("sharp, swelling", [(True, None), (False, True)])
+def test_sharp_pain_or_swelling_means_stop_and_see_a_doctor(routine, sharp, swelling):
+    answers = [Ev.YES if sharp else Ev.NO] + ([] if swelling is None else [Ev.YES])
+    outcomes = talk(routine, [Ev.NEXT, Ev.NEXT, Ev.PAIN, *answers])
+    assert keys(outcomes[-1].speech) == ["pain_see_doctor", "pain_goodbye"]
+    assert outcomes[-1].end_session and outcomes[-1].state.profile.pain_last
+    checkin = talk(routine, [], profile=outcomes[-1].state.profile)[0]
+    assert keys(checkin.speech) == ["pain_checkin", "ask_pain_checkin"]
+
+
+def test_mild_discomfort_offers_a_gentler_set_or_a_skip(routine):
+    base = [Ev.NEXT, Ev.NEXT, Ev.PAIN, Ev.NO, Ev.NO]
+    gentle = talk(routine, [*base, Ev.YES])[-1]
+    assert keys(gentle.speech)[:2] == ["pain_gentle", "set"]
+    assert gentle.speech[1].args["gentle"] is True
+    skipped = talk(routine, [*base, Ev.SKIP])[-1]
+    assert keys(skipped.speech)[:2] == ["pain_skip", "step_intro"]
+    assert skipped.state.pos == Position(1, -1) and not skipped.state.gentle
+
+
+def test_pain_questions_never_take_next_as_an_answer(routine):
+    outcomes = talk(routine, [Ev.NEXT, Ev.PAIN, Ev.NEXT, Ev.NEXT])
+    assert all(o.state.phase is Phase.PAIN_SHARP for o in outcomes[-2:])
+    assert keys(outcomes[-1].speech) == ["yes_or_no", "ask_pain_sharp"]
+
+
+def test_delete_asks_first_and_no_keeps_everything(routine):
+    kept = talk(routine, [Ev.NEXT, Ev.DELETE_DATA, Ev.NO])
+    assert keys(kept[-2].speech) == ["confirm_delete", "ask_confirm_delete"]
+    assert kept[-1].state.phase is Phase.INTRO and not kept[-1].delete_data
+    gone = talk(routine, [Ev.NEXT, Ev.DELETE_DATA, Ev.YES])[-1]
+    assert gone.delete_data and gone.end_session and gone.state.profile == Profile()
+
+
+def test_go_to_step_and_out_of_range_numbers(routine):
+    go = talk(routine, [Ev.NEXT, Event(Ev.GO_TO_STEP, number=4)])[-1]
+    assert go.state.pos == Position(3, -1)
+    bad = talk(routine, [Ev.NEXT, Event(Ev.GO_TO_STEP, number=9)])[-1]
+    assert keys(bad.speech)[0] == "invalid_step" and bad.state.pos == Position(0, -1)
+
+
+def test_streak_counts_consecutive_days_and_once_per_day(routine):
+    profile = Profile(disclaimer_heard=True, days_done=2, streak=2, last_day="2026-11-24")
+    done = talk(routine, [Event(Ev.GO_TO_STEP, number=5, today=TODAY), Ev.NEXT], profile)
+    p = done[-1].state.profile
+    assert (p.days_done, p.streak, p.last_day) == (3, 3, TODAY)
+    again = talk(routine, [Event(Ev.GO_TO_STEP, number=5, today=TODAY), Ev.NEXT], p)
+    assert again[-1].state.profile.days_done == 3  # same day: counted once
+    later = Event(Ev.GO_TO_STEP, number=5, today="2026-11-28")
+    gap = talk(routine, [later, Event(Ev.NEXT, today="2026-11-28")], p)
+    assert gap[-1].state.profile.streak == 1
+
+
+# -- a long random walk -------------------------------------------------------------------------
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_random_walks_keep_every_invariant(routine, renderers, data):
+    """100 walks of 100 events: 10,000 events in all."""
+    events = sample_events(routine)
+    state = start_state(data.draw(st.sampled_from(sample_profiles(routine))))
+    for _ in range(100):
+        event = data.draw(st.sampled_from(events))
+        outcome = step(state, event, routine)
+        check_outcome(state, event, outcome, renderers)
+        if event.kind is Ev.PAIN:
+            assert outcome.state.phase is Phase.PAIN_SHARP
+        if state.phase in QUESTIONS and event.kind in (Ev.NEXT, Ev.START, Ev.SKIP):
+            assert "set" not in keys(outcome.speech), "no exercise without an answer"
+        state = outcome.state if not outcome.end_session else start_state(outcome.state.profile)

@@ -1,0 +1,140 @@
+"""template.yaml: valid for CloudFormation (cfn-lint) and deploys what the code expects."""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from skill.hosting import settings
+from skill.storage import dynamodb as dynamo
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE = ROOT / "template.yaml"
+
+
+class _CfnLoader(yaml.SafeLoader):
+    """Reads CloudFormation short-form tags (!Ref, !GetAtt) as {"Ref": ...} style mappings."""
+
+
+def _tag(loader: yaml.Loader, suffix: str, node: yaml.Node) -> dict:
+    name = "Ref" if suffix == "Ref" else f"Fn::{suffix}"
+    if isinstance(node, yaml.ScalarNode):
+        value = loader.construct_scalar(node)
+        if suffix == "GetAtt":
+            value = value.split(".", 1)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)
+    return {name: value}
+
+
+_CfnLoader.add_multi_constructor("!", _tag)
+
+
+@pytest.fixture(scope="module")
+def template() -> dict:
+    return yaml.load(TEMPLATE.read_text(encoding="utf-8"), Loader=_CfnLoader)
+
+
+def _of_type(template: dict, kind: str) -> dict:
+    found = {k: r for k, r in template["Resources"].items() if r["Type"] == kind}
+    assert len(found) == 1, f"expected one {kind}, found {sorted(found)}"
+    return next(iter(found.items()))
+
+
+def _cfn_lint(path: Path) -> subprocess.CompletedProcess:
+    """`cfn-lint path`, from the environment that runs the tests."""
+    cfn_lint = Path(sys.executable).parent / "cfn-lint"
+    return subprocess.run([str(cfn_lint), str(path)], capture_output=True, text=True, timeout=300)
+
+
+def test_cfn_lint_passes():
+    result = _cfn_lint(TEMPLATE)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_cfn_lint_catches_a_broken_template(tmp_path):
+    broken = TEMPLATE.read_text(encoding="utf-8").replace("PAY_PER_REQUEST", "PAY_AS_YOU_GO")
+    (tmp_path / "template.yaml").write_text(broken, encoding="utf-8")
+    result = _cfn_lint(tmp_path / "template.yaml")
+    assert result.returncode != 0 and "PAY_AS_YOU_GO" in result.stdout, result.stderr
+
+
+def test_function_runs_the_lambda_handler_built_by_the_packaging_script(template):
+    name, function = _of_type(template, "AWS::Serverless::Function")
+    props = function["Properties"]
+    assert props["Handler"] == "skill.lambda_function.handler"
+    assert props["Architectures"] == ["arm64"]
+    assert function["Metadata"]["BuildMethod"] == "makefile"
+    assert f"build-{name}:" in (ROOT / "Makefile").read_text(encoding="utf-8")
+    spec = importlib.util.spec_from_file_location("package_lambda",
+                                                  ROOT / "scripts" / "package_lambda.py")
+    package_lambda = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(package_lambda)
+    # The bytecode is compiled for the runtime the template deploys to, wheels for its CPU.
+    assert props["Runtime"] == f"python{package_lambda.LAMBDA_PYTHON}"
+    assert all(p.endswith("_aarch64") for p in package_lambda.LAMBDA_PLATFORMS)
+
+
+def test_function_answers_within_alexas_deadline(template):
+    _, function = _of_type(template, "AWS::Serverless::Function")
+    props = function["Properties"]
+    assert props["Timeout"] < 8
+    connect = dynamo.CLIENT_CONFIG["connect_timeout"]
+    read = dynamo.CLIENT_CONFIG["read_timeout"]
+    attempts = dynamo.CLIENT_CONFIG["retries"]["total_max_attempts"]
+    assert attempts * (connect + read) < props["Timeout"]
+    assert props["MemorySize"] >= 512  # CPU scales with memory: a cold start must stay short
+
+
+def test_function_is_invoked_by_this_skill_only_and_checks_its_id(template):
+    _, function = _of_type(template, "AWS::Serverless::Function")
+    events = function["Properties"]["Events"].values()
+    assert [e["Properties"]["SkillId"] for e in events if e["Type"] == "AlexaSkill"] == [
+        {"Ref": "SkillId"}]
+    env = function["Properties"]["Environment"]["Variables"]
+    assert env[settings.SKILL_ID_ENV] == {"Ref": "SkillId"}
+    assert "SkillId" in template["Parameters"]
+
+
+def test_table_is_on_demand_recoverable_and_expires_stale_records(template):
+    name, table = _of_type(template, "AWS::DynamoDB::Table")
+    props = table["Properties"]
+    assert props["BillingMode"] == "PAY_PER_REQUEST"
+    assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert props["TimeToLiveSpecification"] == {"AttributeName": dynamo.TTL_ATTRIBUTE,
+                                                "Enabled": True}
+    assert props["KeySchema"] == [{"AttributeName": dynamo.PARTITION_KEY, "KeyType": "HASH"}]
+    _, function = _of_type(template, "AWS::Serverless::Function")
+    assert function["Properties"]["Environment"]["Variables"][settings.TABLE_ENV] == {"Ref": name}
+
+
+def test_function_may_only_get_put_and_delete_items_of_its_table(template):
+    table, _ = _of_type(template, "AWS::DynamoDB::Table")
+    _, function = _of_type(template, "AWS::Serverless::Function")
+    statements = [s for policy in function["Properties"]["Policies"]
+                  for s in policy["Statement"]]
+    assert statements == [{
+        "Effect": "Allow",
+        "Action": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"],
+        "Resource": {"Fn::GetAtt": [table, "Arn"]},
+    }]
+
+
+def test_logs_are_kept_for_a_bounded_time(template):
+    logs, group = _of_type(template, "AWS::Logs::LogGroup")
+    assert group["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+    assert template["Parameters"]["LogRetentionDays"]["Default"] <= 365
+    _, function = _of_type(template, "AWS::Serverless::Function")
+    assert function["Properties"]["LoggingConfig"]["LogGroup"] == {"Ref": logs}
+
+
+def test_outputs_give_the_function_arn_for_the_alexa_console(template):
+    function, _ = _of_type(template, "AWS::Serverless::Function")
+    assert template["Outputs"]["FunctionArn"]["Value"] == {"Fn::GetAtt": [function, "Arn"]}
