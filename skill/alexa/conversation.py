@@ -21,13 +21,13 @@ from skill.alexa import codec, envelope, reminders
 from skill.alexa.intents import phrase_key
 from skill.content.loader import DEFAULT_LOCALE, Content, LocaleContent
 from skill.core.machine import (
-    Ev,
     Event,
+    EventKind,
     Outcome,
-    P,
     Profile,
     State,
     is_consistent,
+    prompt,
     start_state,
     step,
 )
@@ -92,7 +92,7 @@ class Conversation:
     def respond(self, handler_input: HandlerInput, event: Event) -> Response:
         turn_attributes = handler_input.attributes_manager.request_attributes
         locale, state = turn_attributes[LOCALE], turn_attributes[BEFORE]  # from load_turn
-        if event.kind is Ev.REMINDER and event.reminder is None:
+        if event.kind is EventKind.REMINDER and event.reminder is None:
             event = self.create_reminder(_turn(handler_input), event, locale)
         outcome = step(state, event, self.content.routine)
         turn_attributes[AFTER] = outcome
@@ -212,9 +212,9 @@ class Conversation:
     def apology(self, handler_input: HandlerInput) -> Response:
         """What is said when something failed: sorry, and please say that again."""
         renderer = self.renderers[self.locale_of(_turn(handler_input))]
-        again = (P("ask_error"),)
+        again = (prompt("ask_error"),)
         rb = handler_input.response_builder
-        rb.speak(ssml.speak(renderer.fragments((P("error"), *again))))
+        rb.speak(ssml.speak(renderer.fragments((prompt("error"), *again))))
         return rb.ask(ssml.speak(renderer.fragments(again))).response
 
 

@@ -19,7 +19,7 @@ from ask_sdk_model import Response
 
 from skill.alexa.conversation import Conversation, Turn
 from skill.alexa.intents import event_for
-from skill.core.machine import Ev, Event
+from skill.core.machine import Event, EventKind
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ class LaunchHandler(AbstractRequestHandler):
 
     def handle(self, handler_input: HandlerInput) -> Response:
         today, _ = self.conversation.event_context(handler_input)
-        return self.conversation.respond(handler_input, Event(Ev.LAUNCH, today=today))
+        return self.conversation.respond(handler_input, Event(EventKind.LAUNCH, today=today))
 
 
 class IntentHandler(AbstractRequestHandler):
@@ -99,7 +99,7 @@ class SessionEndedHandler(AbstractRequestHandler):
         if isinstance(turn, Turn) and turn.request.get("reason") == "ERROR":
             log.warning("session ended with an error: %s", str(turn.request.get("error"))[:200])
         today, _ = self.conversation.event_context(handler_input)
-        return self.conversation.respond(handler_input, Event(Ev.SESSION_END, today=today))
+        return self.conversation.respond(handler_input, Event(EventKind.SESSION_END, today=today))
 
 
 class OtherRequestHandler(AbstractRequestHandler):

@@ -7,35 +7,35 @@ from collections.abc import Mapping
 from typing import Any
 
 from skill.content.loader import EQUIPMENT
-from skill.core.machine import WEAKER_SIDE_ANSWERS, Ev, Event
+from skill.core.machine import WEAKER_SIDE_ANSWERS, Event, EventKind
 
-INTENT_EVENTS: Mapping[str, Ev] = {
-    "StartRoutineIntent": Ev.START,
-    "PainIntent": Ev.PAIN,
-    "FaqIntent": Ev.FAQ,
-    "GoToStepIntent": Ev.GO_TO_STEP,
-    "EquipmentIntent": Ev.EQUIPMENT,
-    "DeleteDataIntent": Ev.DELETE_DATA,
-    "SkipStepIntent": Ev.SKIP,
-    "AMAZON.NextIntent": Ev.NEXT,
-    "AMAZON.PreviousIntent": Ev.PREVIOUS,
-    "AMAZON.RepeatIntent": Ev.REPEAT,
-    "AMAZON.PauseIntent": Ev.PAUSE,
-    "AMAZON.ResumeIntent": Ev.RESUME,
-    "AMAZON.StartOverIntent": Ev.START_OVER,
-    "AMAZON.HelpIntent": Ev.HELP,
-    "AMAZON.StopIntent": Ev.STOP,
-    "AMAZON.CancelIntent": Ev.CANCEL,
-    "AMAZON.NavigateHomeIntent": Ev.STOP,
-    "AMAZON.FallbackIntent": Ev.FALLBACK,
-    "AMAZON.YesIntent": Ev.YES,
-    "AMAZON.NoIntent": Ev.NO,
-    "SlowerIntent": Ev.SLOWER,
-    "FasterIntent": Ev.FASTER,
-    "ExplainIntent": Ev.EXPLAIN,
-    "WeakerSideIntent": Ev.WEAKER_SIDE,
-    "ProgressIntent": Ev.PROGRESS,
-    "ReminderIntent": Ev.REMINDER,
+INTENT_EVENTS: Mapping[str, EventKind] = {
+    "StartRoutineIntent": EventKind.START,
+    "PainIntent": EventKind.PAIN,
+    "FaqIntent": EventKind.FAQ,
+    "GoToStepIntent": EventKind.GO_TO_STEP,
+    "EquipmentIntent": EventKind.EQUIPMENT,
+    "DeleteDataIntent": EventKind.DELETE_DATA,
+    "SkipStepIntent": EventKind.SKIP,
+    "AMAZON.NextIntent": EventKind.NEXT,
+    "AMAZON.PreviousIntent": EventKind.PREVIOUS,
+    "AMAZON.RepeatIntent": EventKind.REPEAT,
+    "AMAZON.PauseIntent": EventKind.PAUSE,
+    "AMAZON.ResumeIntent": EventKind.RESUME,
+    "AMAZON.StartOverIntent": EventKind.START_OVER,
+    "AMAZON.HelpIntent": EventKind.HELP,
+    "AMAZON.StopIntent": EventKind.STOP,
+    "AMAZON.CancelIntent": EventKind.CANCEL,
+    "AMAZON.NavigateHomeIntent": EventKind.STOP,
+    "AMAZON.FallbackIntent": EventKind.FALLBACK,
+    "AMAZON.YesIntent": EventKind.YES,
+    "AMAZON.NoIntent": EventKind.NO,
+    "SlowerIntent": EventKind.SLOWER,
+    "FasterIntent": EventKind.FASTER,
+    "ExplainIntent": EventKind.EXPLAIN,
+    "WeakerSideIntent": EventKind.WEAKER_SIDE,
+    "ProgressIntent": EventKind.PROGRESS,
+    "ReminderIntent": EventKind.REMINDER,
 }
 
 # Slots each intent reads, by name (the interaction models declare the same).
@@ -59,24 +59,24 @@ def event_for(intent: Any, today: str | None, faq_index: Mapping[str, str]) -> E
     name = intent.get("name") if isinstance(intent, Mapping) else None
     kind = INTENT_EVENTS.get(name) if isinstance(name, str) else None
     if kind is None:
-        return Event(Ev.FALLBACK, today=today)
+        return Event(EventKind.FALLBACK, today=today)
     slots = intent.get("slots")
     slots = slots if isinstance(slots, Mapping) else {}
-    if kind is Ev.FAQ:
+    if kind is EventKind.FAQ:
         slot = slots.get("topic")
         topic = resolved_id(slot) or faq_index.get(phrase_key(_value(slot)))
         return Event(kind, topic=faq_index.get(topic or ""), today=today)
-    if kind is Ev.EQUIPMENT:
+    if kind is EventKind.EQUIPMENT:
         slot = slots.get("equipment")
         choice = resolved_id(slot) or phrase_key(_value(slot))
         return Event(kind, equipment=choice if choice in EQUIPMENT else None, today=today)
-    if kind is Ev.GO_TO_STEP:
+    if kind is EventKind.GO_TO_STEP:
         return Event(kind, number=_number(slots.get("step")), today=today)
-    if kind is Ev.WEAKER_SIDE:
+    if kind is EventKind.WEAKER_SIDE:
         slot = slots.get("side")
         side = resolved_id(slot) or phrase_key(_value(slot))
         return Event(kind, side=side if side in WEAKER_SIDE_ANSWERS else None, today=today)
-    if kind is Ev.REMINDER:
+    if kind is EventKind.REMINDER:
         return Event(kind, time=clock_time(_value(slots.get("time"))), today=today)
     return Event(kind, today=today)
 

@@ -41,7 +41,7 @@ class ContentError(ValueError):
 
 
 @dataclass(frozen=True)
-class Phase:
+class TimedPhase:
     cue: str
     seconds: float
     countdown: int = 0
@@ -54,7 +54,7 @@ class StepTiming:
     sides: str
     sets: int
     reps: int
-    phases: tuple[Phase, ...]
+    phases: tuple[TimedPhase, ...]
     set_seconds: float
     rest_seconds: int
     article_text: str
@@ -248,7 +248,8 @@ def load_routine(files: ContentFiles, path: Path) -> Routine:
             if not 0 <= countdown < seconds:
                 raise r.fail(f"{pf}.countdown", "must be below the phase's seconds")
             relax = bool(p.get("relax", False))
-            phases.append(Phase(r.text(p, "cue", f"{pf}.cue"), float(seconds), countdown, relax))
+            cue = r.text(p, "cue", f"{pf}.cue")
+            phases.append(TimedPhase(cue, float(seconds), countdown, relax))
         article = r.mapping(raw, "article", f"{f}.article")
         per = r.text(article, "per", f"{f}.article.per")
         if per not in ("side", "step"):

@@ -38,7 +38,7 @@ class Phase(StrEnum):
     ENDED = "ended"  # the session is over
 
 
-class Ev(StrEnum):
+class EventKind(StrEnum):
     LAUNCH = "launch"
     START = "start"
     NEXT = "next"  # also "ready"
@@ -73,7 +73,7 @@ PAIN_PHASES = frozenset({Phase.PAIN_SHARP, Phase.PAIN_SWELLING, Phase.PAIN_MILD}
 
 @dataclass(frozen=True)
 class Event:
-    kind: Ev
+    kind: EventKind
     number: int | None = None  # go to step N (1-based, as spoken)
     topic: str | None = None  # FAQ topic id
     equipment: str | None = None  # "ball" | "towel"
@@ -93,7 +93,7 @@ class Prompt:
         return dict(self.params)
 
 
-def P(key: str, **params: Any) -> Prompt:
+def prompt(key: str, **params: Any) -> Prompt:
     return Prompt(key, tuple(sorted(params.items())))
 
 
@@ -165,7 +165,7 @@ def step(state: State, event: Event, routine: Routine) -> Outcome:
         outcome = replace(outcome, seed=outcome.state.turn)
     if outcome.end_session:
         outcome = replace(outcome, reprompt=(), state=replace(outcome.state, phase=Phase.ENDED))
-    elif event.kind is not Ev.REPEAT:
+    elif event.kind is not EventKind.REPEAT:
         remembered = (outcome.speech, outcome.reprompt, outcome.seed)
         outcome = replace(outcome, state=replace(outcome.state, last=remembered))
     return outcome
@@ -174,30 +174,30 @@ def step(state: State, event: Event, routine: Routine) -> Outcome:
 def _dispatch(s: State, e: Event, r: Routine) -> Outcome:
     k = e.kind
     # Global events first: these work from every phase, and pain always wins.
-    if k is Ev.SESSION_END:
+    if k is EventKind.SESSION_END:
         return Outcome(s, (), (), True)
-    if k is Ev.PAIN:
+    if k is EventKind.PAIN:
         return _pain(s)
-    if k is Ev.REPEAT:
+    if k is EventKind.REPEAT:
         return _repeat(s, r)
-    if k is Ev.FAQ:
+    if k is EventKind.FAQ:
         return _detour(s, r, _faq(e.topic))
-    if k is Ev.HELP:
-        return _detour(s, r, (P(f"help_{_base(s).value}", **_here(s)),))
-    if k is Ev.FALLBACK:
-        return _detour(s, r, (P(f"fallback_{_base(s).value}"),))
-    if k is Ev.DELETE_DATA and s.phase is not Phase.CONFIRM_DELETE:
+    if k is EventKind.HELP:
+        return _detour(s, r, (prompt(f"help_{_base(s).value}", **_here(s)),))
+    if k is EventKind.FALLBACK:
+        return _detour(s, r, (prompt(f"fallback_{_base(s).value}"),))
+    if k is EventKind.DELETE_DATA and s.phase is not Phase.CONFIRM_DELETE:
         q = replace(s, phase=Phase.CONFIRM_DELETE, back=_base(s))
-        return _ask(q, r, (P("confirm_delete"),))
+        return _ask(q, r, (prompt("confirm_delete"),))
     if k in _PREFERENCE_EVENTS:
         return _PREFERENCE_EVENTS[k](s, e, r)
-    if k is Ev.LAUNCH:
+    if k is EventKind.LAUNCH:
         return _launch(s, r)
-    if k is Ev.EQUIPMENT and e.equipment in EQUIPMENT and s.phase not in PAIN_PHASES:
+    if k is EventKind.EQUIPMENT and e.equipment in EQUIPMENT and s.phase not in PAIN_PHASES:
         s = _with_profile(s, equipment=e.equipment)
         if s.phase is Phase.EQUIPMENT:
-            return _begin(s, r, (P("equipment_set", tool=e.equipment),))
-        return _detour(s, r, (P("equipment_set", tool=e.equipment),))
+            return _begin(s, r, (prompt("equipment_set", tool=e.equipment),))
+        return _detour(s, r, (prompt("equipment_set", tool=e.equipment),))
     return _PHASE_HANDLERS[s.phase](s, e, r)
 
 
@@ -207,13 +207,13 @@ def _dispatch(s: State, e: Event, r: Routine) -> Outcome:
 def _launch(s: State, r: Routine) -> Outcome:
     p = s.profile
     if p.pain_last:
-        return _ask(replace(s, phase=Phase.PAIN_CHECKIN, back=None), r, (P("pain_checkin"),))
+        return _ask(replace(s, phase=Phase.PAIN_CHECKIN, back=None), r, (prompt("pain_checkin"),))
     return _greet(s, r)
 
 
 def _greet(s: State, r: Routine, lead: tuple[Prompt, ...] = ()) -> Outcome:
     """The welcome, with its card: what to prepare, the disclaimer, what can be said."""
-    return replace(_welcome(s, r, lead), card=P("welcome_card"))
+    return replace(_welcome(s, r, lead), card=prompt("welcome_card"))
 
 
 def _welcome(s: State, r: Routine, lead: tuple[Prompt, ...]) -> Outcome:
@@ -222,11 +222,12 @@ def _welcome(s: State, r: Routine, lead: tuple[Prompt, ...]) -> Outcome:
     if p.resume_at is not None and _valid(p.resume_at, p, r):
         pos = p.resume_at
         q = replace(s, phase=Phase.RESUME_OFFER, pos=pos, back=None)
-        return _ask(q, r, lead + (P("resume_offer", **_step_args(pos.step)),))
+        return _ask(q, r, lead + (prompt("resume_offer", **_step_args(pos.step)),))
     if not p.disclaimer_heard:
         q = replace(_with_profile(s, disclaimer_heard=True), phase=Phase.EQUIPMENT)
-        return _ask(q, r, lead + (P("welcome_first"), P("disclaimer"), P("preparation")))
-    return _ask(replace(s, phase=Phase.WELCOME), r, lead + (P("welcome_back"),))
+        first = (prompt("welcome_first"), prompt("disclaimer"), prompt("preparation"))
+        return _ask(q, r, lead + first)
+    return _ask(replace(s, phase=Phase.WELCOME), r, lead + (prompt("welcome_back"),))
 
 
 def _begin(s: State, r: Routine, lead: tuple[Prompt, ...] = ()) -> Outcome:
@@ -261,26 +262,26 @@ def _intro(s: State, r: Routine, index: int, lead: tuple[Prompt, ...] = (),
     q = replace(s, phase=Phase.INTRO, pos=pos, gentle=gentle, back=None)
     q = _with_profile(q, resume_at=pos)
     brief = not detailed and s.profile.days_done >= BRIEF_AFTER_DAYS
-    intro = P("step_intro", step=index, brief=brief)
-    return Outcome(q, lead + (intro, P("ask_intro")), (P("ask_intro"),),
-                   False, card=P("step_card", step=index))
+    intro = prompt("step_intro", step=index, brief=brief)
+    return Outcome(q, lead + (intro, prompt("ask_intro")), (prompt("ask_intro"),),
+                   False, card=prompt("step_card", step=index))
 
 
 def _play_set(s: State, r: Routine, index: int, set_index: int,
               lead: tuple[Prompt, ...] = ()) -> Outcome:
     pos = Position(index, set_index)
     side = side_of(index, set_index, s.profile, r)
-    narration = P("set", step=index, set=set_index, side=side, gentle=s.gentle)
+    narration = prompt("set", step=index, set=set_index, side=side, gentle=s.gentle)
     last_set = set_index == sets_in(index, s.profile, r) - 1
     if last_set and index == r.total_steps - 1:
         return _finish(s, r, lead + (narration,))
     q = _with_profile(replace(s, phase=Phase.AFTER_SET, pos=pos, back=None), resume_at=pos)
     ask = _ask_after_set(q, r)
     rest = r.steps[index].rest_seconds
-    hint = (P("rest_hint", rest=rest),) if rest else ()
-    done = (P("step_done", number=index + 1),) if last_set else ()
+    hint = (prompt("rest_hint", rest=rest),) if rest else ()
+    done = (prompt("step_done", number=index + 1),) if last_set else ()
     return Outcome(q, lead + (narration,) + done + hint + ask, ask, False,
-                   card=P("step_card", step=index))
+                   card=prompt("step_card", step=index))
 
 
 def _ask_after_set(s: State, r: Routine) -> tuple[Prompt, ...]:
@@ -288,11 +289,11 @@ def _ask_after_set(s: State, r: Routine) -> tuple[Prompt, ...]:
     following = pos.cursor + 1
     if following < sets_in(pos.step, s.profile, r):
         if following >= r.sets_in(pos.step):
-            return (P("ask_extra_side", side=s.profile.weaker_side),)
+            return (prompt("ask_extra_side", side=s.profile.weaker_side),)
         if r.steps[pos.step].sides == "each":
-            return (P("ask_next_side", side=side_of(pos.step, following, s.profile, r)),)
-        return (P("ask_next_set"),)
-    return (P("ask_next_step", **_step_args(pos.step + 1)),)
+            return (prompt("ask_next_side", side=side_of(pos.step, following, s.profile, r)),)
+        return (prompt("ask_next_set"),)
+    return (prompt("ask_next_step", **_step_args(pos.step + 1)),)
 
 
 def _advance(s: State, r: Routine, lead: tuple[Prompt, ...] = ()) -> Outcome:
@@ -305,17 +306,18 @@ def _advance(s: State, r: Routine, lead: tuple[Prompt, ...] = ()) -> Outcome:
 
 def _finish(s: State, r: Routine, lead: tuple[Prompt, ...]) -> Outcome:
     p = replace(_progress(s.profile, s.today), resume_at=None, pain_last=False)
-    speech = lead + (P("routine_done"), *_progress_report(p), P("goodbye_done"))
+    speech = lead + (prompt("routine_done"), *_progress_report(p), prompt("goodbye_done"))
     return Outcome(replace(s, profile=p, pos=None, gentle=False), speech, (), True)
 
 
 def _progress_report(p: Profile) -> tuple[Prompt, ...]:
     """Days done and the streak, with the article's guidance for where the user is. No nagging."""
     if p.days_done == 0:
-        return (P("progress_none"), P("advice_start"))
-    count = (P("progress", days=p.days_done, streak=p.streak) if p.days_done > 1
-             else P("progress_first"))
-    advice = P("advice_start") if p.days_done < DAILY_ADVICE_AFTER_DAYS else P("advice_daily")
+        return (prompt("progress_none"), prompt("advice_start"))
+    count = (prompt("progress", days=p.days_done, streak=p.streak) if p.days_done > 1
+             else prompt("progress_first"))
+    daily = p.days_done >= DAILY_ADVICE_AFTER_DAYS
+    advice = prompt("advice_daily") if daily else prompt("advice_start")
     return (count, advice)
 
 
@@ -337,15 +339,15 @@ def _progress(p: Profile, today: str | None) -> Profile:
 
 def _detour(s: State, r: Routine, said: tuple[Prompt, ...]) -> Outcome:
     """Answer, then hand back to where the user was, asking its question again."""
-    back = (P("faq_back"),) if s.phase in (Phase.INTRO, Phase.AFTER_SET, Phase.PAUSED) else ()
+    back = (prompt("faq_back"),) if s.phase in (Phase.INTRO, Phase.AFTER_SET, Phase.PAUSED) else ()
     ask = _question(s, r)
     return Outcome(s, said + back + ask, ask, False)
 
 
 def _faq(topic: str | None) -> tuple[Prompt, ...]:
     if topic:
-        return (P("faq_answer", topic=topic),)
-    return (P("faq_unknown"),)
+        return (prompt("faq_answer", topic=topic),)
+    return (prompt("faq_unknown"),)
 
 
 def _repeat(s: State, r: Routine) -> Outcome:
@@ -355,7 +357,7 @@ def _repeat(s: State, r: Routine) -> Outcome:
     speech, reprompt, seed = s.last
     card = None
     if s.pos is not None and s.phase in (Phase.INTRO, Phase.AFTER_SET):
-        card = P("step_card", step=s.pos.step)
+        card = prompt("step_card", step=s.pos.step)
     return Outcome(s, speech, reprompt or _question(s, r), False, card=card, seed=seed)
 
 
@@ -363,14 +365,14 @@ def _question(s: State, r: Routine) -> tuple[Prompt, ...]:
     """What the skill is waiting for in this phase: the closing question and the reprompt."""
     ph = s.phase
     if ph is Phase.INTRO:
-        return (P("ask_intro"),)
+        return (prompt("ask_intro"),)
     if ph is Phase.AFTER_SET and s.pos is not None:
         return _ask_after_set(s, r)
     if ph is Phase.RESUME_OFFER:
-        return (P("ask_resume_offer", **_step_args(_pos(s).step)),)
+        return (prompt("ask_resume_offer", **_step_args(_pos(s).step)),)
     if ph is Phase.ENDED:
-        return (P("ask_welcome"),)
-    return (P(f"ask_{ph.value}"),)
+        return (prompt("ask_welcome"),)
+    return (prompt(f"ask_{ph.value}"),)
 
 
 def _ask(s: State, r: Routine, said: tuple[Prompt, ...]) -> Outcome:
@@ -383,84 +385,85 @@ def _ask(s: State, r: Routine, said: tuple[Prompt, ...]) -> Outcome:
 
 def _in_welcome(s: State, e: Event, r: Routine) -> Outcome:
     k = e.kind
-    if k in (Ev.START, Ev.NEXT, Ev.YES, Ev.RESUME, Ev.START_OVER):
+    if k in (EventKind.START, EventKind.NEXT, EventKind.YES, EventKind.RESUME,
+             EventKind.START_OVER):
         if s.turn == 1 and (s.profile.pain_last or s.profile.resume_at):
             return _launch(s, r)  # a one-shot start still checks in and offers to resume
         return _begin(s, r)
-    if k is Ev.GO_TO_STEP:
+    if k is EventKind.GO_TO_STEP:
         return _go_to(s, r, e.number)
-    if k in (Ev.STOP, Ev.CANCEL, Ev.NO):
+    if k in (EventKind.STOP, EventKind.CANCEL, EventKind.NO):
         return _goodbye(s)
-    if k in (Ev.PREVIOUS, Ev.SKIP, Ev.PAUSE):
-        return _ask(s, r, (P("not_started"),))
-    return _ask(s, r, (P("fallback_welcome"),))
+    if k in (EventKind.PREVIOUS, EventKind.SKIP, EventKind.PAUSE):
+        return _ask(s, r, (prompt("not_started"),))
+    return _ask(s, r, (prompt("fallback_welcome"),))
 
 
 def _in_equipment(s: State, e: Event, r: Routine) -> Outcome:
     k = e.kind
-    if k in (Ev.YES, Ev.NEXT, Ev.START, Ev.RESUME):
+    if k in (EventKind.YES, EventKind.NEXT, EventKind.START, EventKind.RESUME):
         choice = DEFAULT_EQUIPMENT
-    elif k is Ev.NO:
+    elif k is EventKind.NO:
         choice = "towel"
-    elif k is Ev.GO_TO_STEP:
+    elif k is EventKind.GO_TO_STEP:
         return _go_to(s, r, e.number)
-    elif k in (Ev.STOP, Ev.CANCEL):
+    elif k in (EventKind.STOP, EventKind.CANCEL):
         return _goodbye(s)
-    elif k is Ev.START_OVER:
+    elif k is EventKind.START_OVER:
         choice = s.profile.equipment or DEFAULT_EQUIPMENT
     else:  # previous, skip, pause, an equipment slot we did not understand
-        return _ask(s, r, (P("fallback_equipment"),))
+        return _ask(s, r, (prompt("fallback_equipment"),))
     s = _with_profile(s, equipment=choice)
-    return _begin(s, r, (P("equipment_set", tool=choice),))
+    return _begin(s, r, (prompt("equipment_set", tool=choice),))
 
 
 def _in_routine(s: State, e: Event, r: Routine) -> Outcome:
     """INTRO and AFTER_SET: the routine is under way."""
     k = e.kind
     pos = _pos(s)
-    if k in (Ev.NEXT, Ev.YES, Ev.START, Ev.RESUME):
+    if k in (EventKind.NEXT, EventKind.YES, EventKind.START, EventKind.RESUME):
         return _advance(s, r)
-    if k is Ev.NO:
-        return _ask(s, r, (P("take_your_time"),))
-    if k is Ev.PREVIOUS:
+    if k is EventKind.NO:
+        return _ask(s, r, (prompt("take_your_time"),))
+    if k is EventKind.PREVIOUS:
         if pos.cursor >= 0:
             return _intro(s, r, pos.step)
         if pos.step == 0:
-            return _intro(s, r, 0, (P("first_step_already"),))
+            return _intro(s, r, 0, (prompt("first_step_already"),))
         return _intro(replace(s, gentle=False), r, pos.step - 1)
-    if k is Ev.SKIP:
+    if k is EventKind.SKIP:
         return _skip(s, r)
-    if k is Ev.GO_TO_STEP:
+    if k is EventKind.GO_TO_STEP:
         return _go_to(s, r, e.number)
-    if k is Ev.START_OVER:
-        return _intro(replace(s, gentle=False), r, 0, (P("start_over"),))
-    if k is Ev.PAUSE:
+    if k is EventKind.START_OVER:
+        return _intro(replace(s, gentle=False), r, 0, (prompt("start_over"),))
+    if k is EventKind.PAUSE:
         # Alexa gives no playback position: a pause after a set resumes at that set's start.
         q = replace(s, phase=Phase.PAUSED)
-        return _ask(q, r, (P("paused", number=pos.step + 1),))
-    if k in (Ev.STOP, Ev.CANCEL):
+        return _ask(q, r, (prompt("paused", number=pos.step + 1),))
+    if k in (EventKind.STOP, EventKind.CANCEL):
         return _goodbye(s)
-    return _ask(s, r, (P(f"fallback_{s.phase.value}"),))
+    return _ask(s, r, (prompt(f"fallback_{s.phase.value}"),))
 
 
 def _in_paused(s: State, e: Event, r: Routine) -> Outcome:
     k = e.kind
-    if k in (Ev.RESUME, Ev.NEXT, Ev.YES, Ev.START):
+    if k in (EventKind.RESUME, EventKind.NEXT, EventKind.YES, EventKind.START):
         return _resume(s, r)
-    if k in (Ev.STOP, Ev.CANCEL, Ev.NO):
+    if k in (EventKind.STOP, EventKind.CANCEL, EventKind.NO):
         return _goodbye(s)
-    if k is Ev.PAUSE:
-        return _ask(s, r, (P("paused", number=_pos(s).step + 1),))
-    if k is Ev.GO_TO_STEP:
+    if k is EventKind.PAUSE:
+        return _ask(s, r, (prompt("paused", number=_pos(s).step + 1),))
+    if k is EventKind.GO_TO_STEP:
         return _go_to(s, r, e.number)
-    if k in (Ev.PREVIOUS, Ev.SKIP, Ev.START_OVER):
+    if k in (EventKind.PREVIOUS, EventKind.SKIP, EventKind.START_OVER):
         return _in_routine(replace(s, phase=Phase.INTRO), e, r)
-    return _ask(s, r, (P("fallback_paused"),))
+    return _ask(s, r, (prompt("fallback_paused"),))
 
 
 def _resume(s: State, r: Routine) -> Outcome:
     pos = _pos(s)
-    lead = (P("resuming", number=pos.step + 1),)
+    lead = (prompt("resuming", number=pos.step + 1),)
     if pos.cursor < 0:
         return _intro(s, r, pos.step, lead)
     return _play_set(s, r, pos.step, pos.cursor, lead)
@@ -468,28 +471,28 @@ def _resume(s: State, r: Routine) -> Outcome:
 
 def _in_resume_offer(s: State, e: Event, r: Routine) -> Outcome:
     k = e.kind
-    if k in (Ev.YES, Ev.RESUME, Ev.NEXT):
+    if k in (EventKind.YES, EventKind.RESUME, EventKind.NEXT):
         s = _with_profile(s, equipment=s.profile.equipment or DEFAULT_EQUIPMENT)
         return _resume(s, r)
-    if k in (Ev.NO, Ev.START_OVER, Ev.START):
+    if k in (EventKind.NO, EventKind.START_OVER, EventKind.START):
         s = _with_profile(replace(s, pos=None), resume_at=None)
-        return _begin(s, r, (P("resume_declined"),))
-    if k is Ev.GO_TO_STEP:
+        return _begin(s, r, (prompt("resume_declined"),))
+    if k is EventKind.GO_TO_STEP:
         return _go_to(s, r, e.number)
-    if k in (Ev.SKIP, Ev.PREVIOUS):
+    if k in (EventKind.SKIP, EventKind.PREVIOUS):
         return _in_routine(replace(s, phase=Phase.INTRO), e, r)
-    if k in (Ev.STOP, Ev.CANCEL):
+    if k in (EventKind.STOP, EventKind.CANCEL):
         return _goodbye(s)
-    return _ask(s, r, (P("fallback_resume_offer"),))
+    return _ask(s, r, (prompt("fallback_resume_offer"),))
 
 
 def _in_pain_checkin(s: State, e: Event, r: Routine) -> Outcome:
     k = e.kind
-    if k in (Ev.YES, Ev.NEXT, Ev.START, Ev.RESUME):
-        return _greet(_with_profile(s, pain_last=False), r, (P("pain_checkin_ok"),))
-    if k in (Ev.NO, Ev.STOP, Ev.CANCEL):
-        return Outcome(s, (P("pain_checkin_rest"),), (), True)
-    return _ask(s, r, (P("yes_or_no"),))
+    if k in (EventKind.YES, EventKind.NEXT, EventKind.START, EventKind.RESUME):
+        return _greet(_with_profile(s, pain_last=False), r, (prompt("pain_checkin_ok"),))
+    if k in (EventKind.NO, EventKind.STOP, EventKind.CANCEL):
+        return Outcome(s, (prompt("pain_checkin_rest"),), (), True)
+    return _ask(s, r, (prompt("yes_or_no"),))
 
 
 # -- pain ----------------------------------------------------------------------------------------
@@ -498,56 +501,56 @@ def _in_pain_checkin(s: State, e: Event, r: Routine) -> Outcome:
 def _pain(s: State) -> Outcome:
     """Stop now, then ask about sharp pain. Remembered, so the next launch checks in."""
     q = _with_profile(replace(s, phase=Phase.PAIN_SHARP, back=None), pain_last=True)
-    ask = (P("ask_pain_sharp"),)
-    return Outcome(q, (P("pain_stop"),) + ask, ask, False)
+    ask = (prompt("ask_pain_sharp"),)
+    return Outcome(q, (prompt("pain_stop"),) + ask, ask, False)
 
 
 def _in_pain_sharp(s: State, e: Event, r: Routine) -> Outcome:
-    return _pain_question(s, e, r, Phase.PAIN_SWELLING, (P("ask_pain_swelling"),))
+    return _pain_question(s, e, r, Phase.PAIN_SWELLING, (prompt("ask_pain_swelling"),))
 
 
 def _in_pain_swelling(s: State, e: Event, r: Routine) -> Outcome:
-    if s.pos is None and e.kind is Ev.NO:  # not exercising: nothing to make gentler
+    if s.pos is None and e.kind is EventKind.NO:  # not exercising: nothing to make gentler
         return _after_mild(s, r)
-    return _pain_question(s, e, r, Phase.PAIN_MILD, (P("pain_mild"), P("ask_pain_mild")))
+    return _pain_question(s, e, r, Phase.PAIN_MILD, (prompt("pain_mild"), prompt("ask_pain_mild")))
 
 
 def _pain_question(s: State, e: Event, r: Routine, on_no: Phase,
                    said: tuple[Prompt, ...]) -> Outcome:
     k = e.kind
-    if k is Ev.YES:
-        return Outcome(s, (P("pain_see_doctor"), P("pain_goodbye")), (), True)
-    if k is Ev.NO:
+    if k is EventKind.YES:
+        return Outcome(s, (prompt("pain_see_doctor"), prompt("pain_goodbye")), (), True)
+    if k is EventKind.NO:
         q = replace(s, phase=on_no)
         return Outcome(q, said, _question(q, r), False)
-    if k in (Ev.STOP, Ev.CANCEL):
-        return Outcome(s, (P("pain_goodbye"),), (), True)
-    return _ask(s, r, (P("yes_or_no"),))
+    if k in (EventKind.STOP, EventKind.CANCEL):
+        return Outcome(s, (prompt("pain_goodbye"),), (), True)
+    return _ask(s, r, (prompt("yes_or_no"),))
 
 
 def _after_mild(s: State, r: Routine) -> Outcome:
     """Mild discomfort before the routine started: back to the welcome."""
-    return _greet(replace(s, back=None), r, (P("pain_checkin_ok"),))
+    return _greet(replace(s, back=None), r, (prompt("pain_checkin_ok"),))
 
 
 def _in_pain_mild(s: State, e: Event, r: Routine) -> Outcome:
     k = e.kind
     pos = _pos(s)
-    if k in (Ev.YES, Ev.NEXT, Ev.RESUME, Ev.START):
+    if k in (EventKind.YES, EventKind.NEXT, EventKind.RESUME, EventKind.START):
         q = replace(s, gentle=True, back=None)
         if pos.cursor < 0:
-            return _intro(q, r, pos.step, (P("pain_gentle"),))
-        return _play_set(q, r, pos.step, pos.cursor, (P("pain_gentle"),))
-    if k in (Ev.NO, Ev.SKIP):
-        return _skip(s, r, (P("pain_skip"),))
-    if k in (Ev.STOP, Ev.CANCEL):
-        return Outcome(s, (P("pain_goodbye"),), (), True)
-    if k is Ev.GO_TO_STEP:
+            return _intro(q, r, pos.step, (prompt("pain_gentle"),))
+        return _play_set(q, r, pos.step, pos.cursor, (prompt("pain_gentle"),))
+    if k in (EventKind.NO, EventKind.SKIP):
+        return _skip(s, r, (prompt("pain_skip"),))
+    if k in (EventKind.STOP, EventKind.CANCEL):
+        return Outcome(s, (prompt("pain_goodbye"),), (), True)
+    if k is EventKind.GO_TO_STEP:
         return _go_to(s, r, e.number)
-    return _ask(s, r, (P("fallback_pain_mild"),))
+    return _ask(s, r, (prompt("fallback_pain_mild"),))
 
 
-def _skip(s: State, r: Routine, lead: tuple[Prompt, ...] = (P("skip_step"),)) -> Outcome:
+def _skip(s: State, r: Routine, lead: tuple[Prompt, ...] = (prompt("skip_step"),)) -> Outcome:
     pos = _pos(s)
     q = replace(s, gentle=False)
     if pos.step + 1 >= r.total_steps:
@@ -560,32 +563,32 @@ def _skip(s: State, r: Routine, lead: tuple[Prompt, ...] = (P("skip_step"),)) ->
 
 def _in_confirm_delete(s: State, e: Event, r: Routine) -> Outcome:
     k = e.kind
-    if k is Ev.YES:
+    if k is EventKind.YES:
         fresh = State(phase=Phase.ENDED, turn=s.turn)
-        return Outcome(fresh, (P("delete_done"),), (), True, delete_data=True)
-    if k in (Ev.NO, Ev.CANCEL, Ev.NEXT, Ev.RESUME):
+        return Outcome(fresh, (prompt("delete_done"),), (), True, delete_data=True)
+    if k in (EventKind.NO, EventKind.CANCEL, EventKind.NEXT, EventKind.RESUME):
         q = replace(s, phase=s.back or Phase.WELCOME, back=None)
-        return _ask(q, r, (P("delete_kept"),))
-    if k is Ev.STOP:
+        return _ask(q, r, (prompt("delete_kept"),))
+    if k is EventKind.STOP:
         return _goodbye(replace(s, phase=s.back or Phase.WELCOME, back=None))
-    return _ask(s, r, (P("yes_or_no"),))
+    return _ask(s, r, (prompt("yes_or_no"),))
 
 
 def _goodbye(s: State) -> Outcome:
     pos = s.profile.resume_at
     if pos is not None:
-        return Outcome(s, (P("goodbye_saved", number=pos.step + 1),), (), True)
-    return Outcome(s, (P("goodbye"),), (), True)
+        return Outcome(s, (prompt("goodbye_saved", number=pos.step + 1),), (), True)
+    return Outcome(s, (prompt("goodbye"),), (), True)
 
 
 def _go_to(s: State, r: Routine, number: int | None) -> Outcome:
     if number is None or not 1 <= number <= r.total_steps:
-        return _ask(s, r, (P("invalid_step", total=r.total_steps),))
+        return _ask(s, r, (prompt("invalid_step", total=r.total_steps),))
     if s.profile.equipment is None:
         s = _with_profile(s, equipment=DEFAULT_EQUIPMENT)
     if not s.profile.disclaimer_heard:
         s = _with_profile(s, disclaimer_heard=True)
-        return _intro(replace(s, gentle=False), r, number - 1, (P("disclaimer"),))
+        return _intro(replace(s, gentle=False), r, number - 1, (prompt("disclaimer"),))
     return _intro(replace(s, gentle=False), r, number - 1)
 
 
@@ -598,34 +601,34 @@ def _ended(s: State, e: Event, r: Routine) -> Outcome:
 
 
 def _pace(s: State, e: Event, r: Routine) -> Outcome:
-    step_by = -1 if e.kind is Ev.SLOWER else 1
+    step_by = -1 if e.kind is EventKind.SLOWER else 1
     i = PACES.index(s.profile.pace) if s.profile.pace in PACES else PACES.index(0)
     j = min(max(i + step_by, 0), len(PACES) - 1)
     if i == j:
         key = "pace_slowest" if step_by < 0 else "pace_fastest"
     else:
         key = "pace_slower" if step_by < 0 else "pace_faster"
-    return _detour(_with_profile(s, pace=PACES[j]), r, (P(key),))
+    return _detour(_with_profile(s, pace=PACES[j]), r, (prompt(key),))
 
 
 def _explain(s: State, e: Event, r: Routine) -> Outcome:
     if s.pos is None or s.phase not in (Phase.INTRO, Phase.AFTER_SET, Phase.PAUSED):
-        return _detour(s, r, (P(f"help_{_base(s).value}", **_here(s)),))
+        return _detour(s, r, (prompt(f"help_{_base(s).value}", **_here(s)),))
     if s.phase is Phase.INTRO:
         return _intro(s, r, s.pos.step, detailed=True)
-    said = (P("step_intro", step=s.pos.step, brief=False),)
-    return replace(_detour(s, r, said), card=P("step_card", step=s.pos.step))
+    said = (prompt("step_intro", step=s.pos.step, brief=False),)
+    return replace(_detour(s, r, said), card=prompt("step_card", step=s.pos.step))
 
 
 def _weaker_side(s: State, e: Event, r: Routine) -> Outcome:
     if e.side not in WEAKER_SIDE_ANSWERS:
-        return _detour(s, r, (P("weaker_side_which"),))
+        return _detour(s, r, (prompt("weaker_side_which"),))
     side = None if e.side == "both" else e.side
     q = _with_profile(s, weaker_side=side)
     if q.pos is not None and not is_consistent(q, r):  # an extra set that no longer exists
         q = replace(q, pos=Position(q.pos.step, sets_in(q.pos.step, q.profile, r) - 1))
         q = _with_profile(q, resume_at=q.pos)
-    said = P("weaker_side_set", side=side) if side else P("weaker_side_cleared")
+    said = prompt("weaker_side_set", side=side) if side else prompt("weaker_side_cleared")
     return _detour(q, r, (said,))
 
 
@@ -635,21 +638,21 @@ def _progress_asked(s: State, e: Event, r: Routine) -> Outcome:
 
 def _reminder(s: State, e: Event, r: Routine) -> Outcome:
     if e.reminder == "set" and e.time:
-        return _detour(s, r, (P("reminder_set", time=e.time),))
+        return _detour(s, r, (prompt("reminder_set", time=e.time),))
     if e.reminder == "no_permission":
-        return replace(_detour(s, r, (P("reminder_permission"),)), ask_permission=True)
+        return replace(_detour(s, r, (prompt("reminder_permission"),)), ask_permission=True)
     if e.reminder == "no_time":
-        return _detour(s, r, (P("reminder_need_time"),))
-    return _detour(s, r, (P("reminder_failed"),))
+        return _detour(s, r, (prompt("reminder_need_time"),))
+    return _detour(s, r, (prompt("reminder_failed"),))
 
 
 _PREFERENCE_EVENTS = {
-    Ev.SLOWER: _pace,
-    Ev.FASTER: _pace,
-    Ev.EXPLAIN: _explain,
-    Ev.WEAKER_SIDE: _weaker_side,
-    Ev.PROGRESS: _progress_asked,
-    Ev.REMINDER: _reminder,
+    EventKind.SLOWER: _pace,
+    EventKind.FASTER: _pace,
+    EventKind.EXPLAIN: _explain,
+    EventKind.WEAKER_SIDE: _weaker_side,
+    EventKind.PROGRESS: _progress_asked,
+    EventKind.REMINDER: _reminder,
 }
 
 _PHASE_HANDLERS = {

@@ -12,7 +12,16 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 from skill.content.loader import EQUIPMENT, Routine, load_content
-from skill.core.machine import Ev, Event, Outcome, Position, Profile, State, start_state, step
+from skill.core.machine import (
+    Event,
+    EventKind,
+    Outcome,
+    Position,
+    Profile,
+    State,
+    start_state,
+    step,
+)
 
 TODAY = "2026-11-25"
 
@@ -20,17 +29,17 @@ TODAY = "2026-11-25"
 def sample_events(routine: Routine) -> tuple[Event, ...]:
     """Every event kind, with the slot values that matter (valid, invalid and missing)."""
     events = []
-    for kind in Ev:
-        if kind is Ev.GO_TO_STEP:
+    for kind in EventKind:
+        if kind is EventKind.GO_TO_STEP:
             numbers = (None, 0, 1, routine.total_steps, routine.total_steps + 1)
             events += [Event(kind, number=n, today=TODAY) for n in numbers]
-        elif kind is Ev.FAQ:
+        elif kind is EventKind.FAQ:
             events += [Event(kind, topic=t, today=TODAY) for t in (None, "no_ball")]
-        elif kind is Ev.EQUIPMENT:
+        elif kind is EventKind.EQUIPMENT:
             events += [Event(kind, equipment=e, today=TODAY) for e in (None, *EQUIPMENT)]
-        elif kind is Ev.WEAKER_SIDE:
+        elif kind is EventKind.WEAKER_SIDE:
             events += [Event(kind, side=side, today=TODAY) for side in (None, "left", "both")]
-        elif kind is Ev.REMINDER:
+        elif kind is EventKind.REMINDER:
             results = (("set", "07:30"), ("no_permission", "07:30"), ("no_time", None),
                        ("failed", "07:30"))
             events += [Event(kind, reminder=r, time=t, today=TODAY) for r, t in results]

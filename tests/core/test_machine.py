@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 from skill.alexa import codec
 from skill.content.loader import LOCALES
 from skill.core.machine import (
-    Ev,
     Event,
+    EventKind,
     Phase,
     Position,
     Profile,
@@ -36,7 +36,7 @@ def transitions(routine):
 def check_outcome(state, event, outcome, renderers):
     """The invariants every turn keeps, whatever the state and event."""
     where = f"{state.phase.value} + {event.kind.value}"
-    if event.kind is Ev.SESSION_END:
+    if event.kind is EventKind.SESSION_END:
         assert outcome.end_session and not outcome.speech, where
     else:
         assert outcome.speech, f"{where}: says nothing"
@@ -69,7 +69,7 @@ def test_every_prompt_the_machine_emits_renders_in_both_locales(transitions, ren
 
 
 def test_pain_wins_from_every_state(transitions):
-    pains = [(s, o) for s, e, o in transitions if e.kind is Ev.PAIN]
+    pains = [(s, o) for s, e, o in transitions if e.kind is EventKind.PAIN]
     assert {s.phase for s, _ in pains} >= set(Phase) - {Phase.ENDED}
     for state, outcome in pains:
         assert keys(outcome.speech) == ["pain_stop", "ask_pain_sharp"], state.phase
@@ -79,7 +79,8 @@ def test_pain_wins_from_every_state(transitions):
 
 def test_faq_and_help_return_to_where_the_user_was(transitions):
     for state, event, outcome in transitions:
-        if event.kind in (Ev.FAQ, Ev.HELP, Ev.FALLBACK) and state.phase is not Phase.ENDED:
+        detour = event.kind in (EventKind.FAQ, EventKind.HELP, EventKind.FALLBACK)
+        if detour and state.phase is not Phase.ENDED:
             assert outcome.state.phase is state.phase
             assert outcome.state.pos == state.pos
             assert not outcome.end_session
@@ -88,11 +89,12 @@ def test_faq_and_help_return_to_where_the_user_was(transitions):
 # -- conversations ------------------------------------------------------------------------------
 
 
-def talk(routine, kinds, profile=None, first=Ev.LAUNCH):
+def talk(routine, kinds, profile=None, first=EventKind.LAUNCH):
     state = start_state(profile or Profile())
     outcomes = []
     for kind in (first, *kinds):
-        outcome = step(state, Event(kind, today=TODAY) if isinstance(kind, Ev) else kind, routine)
+        event = Event(kind, today=TODAY) if isinstance(kind, EventKind) else kind
+        outcome = step(state, event, routine)
         outcomes.append(outcome)
         if outcome.end_session:
             break
@@ -101,7 +103,7 @@ def talk(routine, kinds, profile=None, first=Ev.LAUNCH):
 
 
 def test_a_user_who_only_says_next_hears_the_whole_routine(routine):
-    outcomes = talk(routine, [Ev.NEXT] * 40)
+    outcomes = talk(routine, [EventKind.NEXT] * 40)
     end = next(i for i, o in enumerate(outcomes) if o.end_session)
     said = [k for o in outcomes[: end + 1] for k in keys(o.speech)]
     sets = [p.args for o in outcomes for p in o.speech if p.key == "set"]
@@ -115,15 +117,16 @@ def test_a_user_who_only_says_next_hears_the_whole_routine(routine):
 
 
 def test_equipment_answer_is_remembered(routine):
-    outcomes = talk(routine, [Ev.NO])  # "no ball" at the equipment question
+    outcomes = talk(routine, [EventKind.NO])  # "no ball" at the equipment question
     assert outcomes[-1].state.profile.equipment == "towel"
-    towel = Event(Ev.EQUIPMENT, equipment="towel", today=TODAY)
+    towel = Event(EventKind.EQUIPMENT, equipment="towel", today=TODAY)
     outcomes = talk(routine, [towel])
     assert keys(outcomes[-1].speech)[:2] == ["equipment_set", "step_intro"]
 
 
 def test_pause_keeps_the_step_and_set_and_resume_replays_that_set(routine):
-    outcomes = talk(routine, [Ev.NEXT, Ev.NEXT, Ev.NEXT, Ev.PAUSE, Ev.RESUME])
+    outcomes = talk(routine, [EventKind.NEXT, EventKind.NEXT, EventKind.NEXT, EventKind.PAUSE,
+                              EventKind.RESUME])
     paused, resumed = outcomes[-2], outcomes[-1]
     assert paused.state.phase is Phase.PAUSED and paused.state.pos == Position(0, 1)
     assert keys(resumed.speech)[:2] == ["resuming", "set"]
@@ -131,17 +134,18 @@ def test_pause_keeps_the_step_and_set_and_resume_replays_that_set(routine):
 
 
 def test_a_stopped_routine_is_offered_again_at_the_next_launch(routine):
-    outcomes = talk(routine, [Ev.NEXT, Ev.NEXT, Ev.NEXT, Ev.STOP])
+    outcomes = talk(routine, [EventKind.NEXT, EventKind.NEXT, EventKind.NEXT, EventKind.STOP])
     profile = outcomes[-1].state.profile
     assert keys(outcomes[-1].speech) == ["goodbye_saved"] and outcomes[-1].end_session
-    again = talk(routine, [Ev.YES], profile=profile)
+    again = talk(routine, [EventKind.YES], profile=profile)
     assert keys(again[0].speech) == ["resume_offer", "ask_resume_offer"]
     assert keys(again[1].speech)[:2] == ["resuming", "set"]
     assert again[1].state.pos == Position(0, 1)  # the set it stopped at, from its start
 
 
 def test_repeat_says_the_last_thing_again_with_the_same_wording(routine):
-    outcomes = talk(routine, [Ev.NEXT, Ev.NEXT, Ev.REPEAT, Ev.HELP, Ev.REPEAT])
+    outcomes = talk(routine, [EventKind.NEXT, EventKind.NEXT, EventKind.REPEAT, EventKind.HELP,
+                              EventKind.REPEAT])
     set_turn, repeated, help_turn, help_again = outcomes[2:]
     assert repeated.speech == set_turn.speech and repeated.seed == set_turn.seed
     assert repeated.state.pos == set_turn.state.pos
@@ -150,8 +154,9 @@ def test_repeat_says_the_last_thing_again_with_the_same_wording(routine):
 
 @pytest.mark.parametrize("sharp, swelling", [(True, None), (False, True)])
 def test_sharp_pain_or_swelling_means_stop_and_see_a_doctor(routine, sharp, swelling):
-    answers = [Ev.YES if sharp else Ev.NO] + ([] if swelling is None else [Ev.YES])
-    outcomes = talk(routine, [Ev.NEXT, Ev.NEXT, Ev.PAIN, *answers])
+    answers = [EventKind.YES if sharp else EventKind.NO]
+    answers += [] if swelling is None else [EventKind.YES]
+    outcomes = talk(routine, [EventKind.NEXT, EventKind.NEXT, EventKind.PAIN, *answers])
     assert keys(outcomes[-1].speech) == ["pain_see_doctor", "pain_goodbye"]
     assert outcomes[-1].end_session and outcomes[-1].state.profile.pain_last
     checkin = talk(routine, [], profile=outcomes[-1].state.profile)[0]
@@ -159,45 +164,46 @@ def test_sharp_pain_or_swelling_means_stop_and_see_a_doctor(routine, sharp, swel
 
 
 def test_mild_discomfort_offers_a_gentler_set_or_a_skip(routine):
-    base = [Ev.NEXT, Ev.NEXT, Ev.PAIN, Ev.NO, Ev.NO]
-    gentle = talk(routine, [*base, Ev.YES])[-1]
+    base = [EventKind.NEXT, EventKind.NEXT, EventKind.PAIN, EventKind.NO, EventKind.NO]
+    gentle = talk(routine, [*base, EventKind.YES])[-1]
     assert keys(gentle.speech)[:2] == ["pain_gentle", "set"]
     assert gentle.speech[1].args["gentle"] is True
-    skipped = talk(routine, [*base, Ev.SKIP])[-1]
+    skipped = talk(routine, [*base, EventKind.SKIP])[-1]
     assert keys(skipped.speech)[:2] == ["pain_skip", "step_intro"]
     assert skipped.state.pos == Position(1, -1) and not skipped.state.gentle
 
 
 def test_pain_questions_never_take_next_as_an_answer(routine):
-    outcomes = talk(routine, [Ev.NEXT, Ev.PAIN, Ev.NEXT, Ev.NEXT])
+    outcomes = talk(routine, [EventKind.NEXT, EventKind.PAIN, EventKind.NEXT, EventKind.NEXT])
     assert all(o.state.phase is Phase.PAIN_SHARP for o in outcomes[-2:])
     assert keys(outcomes[-1].speech) == ["yes_or_no", "ask_pain_sharp"]
 
 
 def test_delete_asks_first_and_no_keeps_everything(routine):
-    kept = talk(routine, [Ev.NEXT, Ev.DELETE_DATA, Ev.NO])
+    kept = talk(routine, [EventKind.NEXT, EventKind.DELETE_DATA, EventKind.NO])
     assert keys(kept[-2].speech) == ["confirm_delete", "ask_confirm_delete"]
     assert kept[-1].state.phase is Phase.INTRO and not kept[-1].delete_data
-    gone = talk(routine, [Ev.NEXT, Ev.DELETE_DATA, Ev.YES])[-1]
+    gone = talk(routine, [EventKind.NEXT, EventKind.DELETE_DATA, EventKind.YES])[-1]
     assert gone.delete_data and gone.end_session and gone.state.profile == Profile()
 
 
 def test_go_to_step_and_out_of_range_numbers(routine):
-    go = talk(routine, [Ev.NEXT, Event(Ev.GO_TO_STEP, number=4)])[-1]
+    go = talk(routine, [EventKind.NEXT, Event(EventKind.GO_TO_STEP, number=4)])[-1]
     assert go.state.pos == Position(3, -1)
-    bad = talk(routine, [Ev.NEXT, Event(Ev.GO_TO_STEP, number=9)])[-1]
+    bad = talk(routine, [EventKind.NEXT, Event(EventKind.GO_TO_STEP, number=9)])[-1]
     assert keys(bad.speech)[0] == "invalid_step" and bad.state.pos == Position(0, -1)
 
 
 def test_streak_counts_consecutive_days_and_once_per_day(routine):
     profile = Profile(disclaimer_heard=True, days_done=2, streak=2, last_day="2026-11-24")
-    done = talk(routine, [Event(Ev.GO_TO_STEP, number=5, today=TODAY), Ev.NEXT], profile)
+    go_to_five = Event(EventKind.GO_TO_STEP, number=5, today=TODAY)
+    done = talk(routine, [go_to_five, EventKind.NEXT], profile)
     p = done[-1].state.profile
     assert (p.days_done, p.streak, p.last_day) == (3, 3, TODAY)
-    again = talk(routine, [Event(Ev.GO_TO_STEP, number=5, today=TODAY), Ev.NEXT], p)
+    again = talk(routine, [Event(EventKind.GO_TO_STEP, number=5, today=TODAY), EventKind.NEXT], p)
     assert again[-1].state.profile.days_done == 3  # same day: counted once
-    later = Event(Ev.GO_TO_STEP, number=5, today="2026-11-28")
-    gap = talk(routine, [later, Event(Ev.NEXT, today="2026-11-28")], p)
+    later = Event(EventKind.GO_TO_STEP, number=5, today="2026-11-28")
+    gap = talk(routine, [later, Event(EventKind.NEXT, today="2026-11-28")], p)
     assert gap[-1].state.profile.streak == 1
 
 
@@ -214,8 +220,9 @@ def test_random_walks_keep_every_invariant(routine, renderers, data):
         event = data.draw(st.sampled_from(events))
         outcome = step(state, event, routine)
         check_outcome(state, event, outcome, renderers)
-        if event.kind is Ev.PAIN:
+        if event.kind is EventKind.PAIN:
             assert outcome.state.phase is Phase.PAIN_SHARP
-        if state.phase in QUESTIONS and event.kind in (Ev.NEXT, Ev.START, Ev.SKIP):
+        moving_on = event.kind in (EventKind.NEXT, EventKind.START, EventKind.SKIP)
+        if state.phase in QUESTIONS and moving_on:
             assert "set" not in keys(outcome.speech), "no exercise without an answer"
         state = outcome.state if not outcome.end_session else start_state(outcome.state.profile)

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from skill.content.loader import LOCALES
-from skill.core.machine import Ev, Event, Profile, start_state, step
+from skill.core.machine import Event, EventKind, Profile, start_state, step
 from skill.output.timing import speech_seconds, ssml_seconds
 from tests.support.ssml_checks import ssml_problems
 
@@ -56,7 +56,7 @@ def test_a_whole_routine_takes_8_to_14_minutes_and_each_turn_fits_alexa(content,
                                                                         locale):
     lc = content.for_locale(locale)
     state = start_state(Profile())
-    outcome = step(state, Event(Ev.LAUNCH), content.routine)
+    outcome = step(state, Event(EventKind.LAUNCH), content.routine)
     total, turns = 0.0, 0
     while True:
         rendered = renderers[locale].render(outcome, outcome.state.profile.equipment)
@@ -67,7 +67,7 @@ def test_a_whole_routine_takes_8_to_14_minutes_and_each_turn_fits_alexa(content,
         turns += 1
         if outcome.end_session:
             break
-        outcome = step(outcome.state, Event(Ev.NEXT), content.routine)
+        outcome = step(outcome.state, Event(EventKind.NEXT), content.routine)
     assert 8 * 60 <= total <= 14 * 60, f"{locale}: {total / 60:.1f} minutes"
 
 
