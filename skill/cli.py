@@ -99,6 +99,10 @@ def _add_chat(commands: argparse._SubParsersAction) -> None:
     chat.add_argument("--user", default="chat-user", help="the Alexa user id's last part")
     chat.add_argument("--skill-id", default=None, help="applicationId to send")
     chat.add_argument("--json", action="store_true", help="also print each response's JSON")
+    chat.add_argument("--device", action="store_true",
+                      help="keep time as an Echo: while Alexa speaks only \"Alexa, ...\" is "
+                           "heard; it listens 8 s, reprompts, listens 8 s, then ends the session "
+                           "(scripts: /wait N lets N seconds pass)")
 
 
 if __name__ == "__main__":

@@ -22,9 +22,10 @@ from flask import Blueprint, Response, current_app, jsonify, request, send_from_
 from skill.alexa.interaction_model import language_model, load_model
 from skill.alexa.runtime import SkillRuntime
 from skill.content.loader import LOCALES, load_content
-from skill.simulator.chat import Device, SkillError, runtime_sender
+from skill.simulator.device import Device
 from skill.simulator.nlu import FALLBACK, LOCAL_SKILL_ID, for_locale
 from skill.simulator.nlu_words import MAX_TEXT_CHARS
+from skill.simulator.senders import SkillError, runtime_sender
 
 STATIC = Path(__file__).resolve().parent / "static" / "simulator"
 END_REASONS = ("USER_INITIATED", "EXCEEDED_MAX_REPROMPTS", "ERROR")

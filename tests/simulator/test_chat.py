@@ -11,7 +11,8 @@ import pytest
 
 from skill.content.loader import load_content
 from skill.output import ssml
-from skill.simulator.chat import Device, Reply, readable, speech_segments
+from skill.simulator.device import Device, Reply
+from skill.simulator.speech import readable, speech_segments
 from tests.support.skill_servers import http_skill
 
 PAUSE = re.compile(r"\[\d+(?:\.\d)? s\]")
