@@ -218,3 +218,33 @@ def test_envelopes_keep_the_session_like_an_echo():
         assert e["session"]["application"] == e["context"]["System"]["application"]
         assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", e["request"]["timestamp"])
     assert len({e["request"]["requestId"] for e in skill.sent}) == 4
+
+
+# -- a miss shows the closest listed samples -------------------------------------------------------
+
+
+def test_a_miss_shows_the_closest_listed_samples():
+    import dataclasses
+    import io
+
+    from skill.simulator.device import Exchange, closest_samples
+    from skill.simulator.nlu import Understanding, for_locale
+    from skill.simulator.terminal import Printer
+
+    @dataclasses.dataclass(frozen=True)
+    class Missed(Understanding):  # the field the NLU fills on a fallback
+        closest: tuple[str, ...] = ()
+
+    nlu = for_locale("en-US")
+    heard = nlu.understand("purple elephant marmalade", in_session=True)
+    assert heard.intent == "AMAZON.FallbackIntent"
+    samples = tuple(nlu.sample_texts["AMAZON.NextIntent"][:2])
+    missed = Missed(**{f.name: getattr(heard, f.name) for f in dataclasses.fields(heard)
+                       if f.name != "closest"}, closest=samples)
+    out = io.StringIO()
+    Printer(out).exchange(Exchange(missed, {"request": {"type": "IntentRequest"}}, None))
+    printed = out.getvalue()
+    assert "-> AMAZON.FallbackIntent" in printed
+    assert printed.index("closest samples:") < printed.index(samples[0]) < printed.index(
+        samples[1])
+    assert closest_samples(heard) == tuple(getattr(heard, "closest", ()))
