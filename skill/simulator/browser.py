@@ -6,7 +6,12 @@ and answers with what was heard and what Alexa would say, split into speech and 
 
 - ``GET  /simulator``            the page
 - ``GET  /simulator/api/model``  ``?locale=``: launch phrase, suggestions, speaking rate
-- ``POST /simulator/api/say``    ``{locale, text, session, user}``: the turn(s) and the new session
+- ``POST /simulator/api/say``    ``{locale, text, session, user, device, speaking}``: the turn(s)
+  and the new session. With ``device`` (the page keeps time as an Echo, see
+  ``skill.simulator.listening``), a line without the wake word said while Alexa is ``speaking``, or
+  with no session open, is not heard: ``{notHeard: "speaking" | "idle"}`` and nothing is sent.
+  Each reply carries ``speechSeconds`` and ``repromptSeconds``, the project's estimate of how long
+  Alexa says them, so the page knows when the microphone opens.
 - ``POST /simulator/api/end``    ``{locale, session, user, reason}``: a SessionEndedRequest
 """
 
@@ -22,10 +27,12 @@ from flask import Blueprint, Response, current_app, jsonify, request, send_from_
 from skill.alexa.interaction_model import language_model, load_model
 from skill.alexa.runtime import SkillRuntime
 from skill.content.loader import LOCALES, load_content
-from skill.simulator.device import Device
+from skill.simulator.device import Device, Exchange
+from skill.simulator.listening import LISTEN_SECONDS, not_heard, wake_phrase
 from skill.simulator.nlu import FALLBACK, LOCAL_SKILL_ID, for_locale
 from skill.simulator.nlu_words import MAX_TEXT_CHARS
 from skill.simulator.senders import SkillError, runtime_sender
+from skill.simulator.speech import spoken_seconds
 
 STATIC = Path(__file__).resolve().parent / "static" / "simulator"
 END_REASONS = ("USER_INITIATED", "EXCEEDED_MAX_REPROMPTS", "ERROR")
@@ -66,7 +73,8 @@ def model() -> Any:
     rate = load_content().for_locale(locale).rate
     return jsonify(locale=locale, locales=list(LOCALES), invocationName=nlu.invocation_name,
                    launchPhrase=nlu.launch_phrase, suggestions=suggestions,
-                   speechRate={"unit": rate.unit, "perSecond": rate.per_second})
+                   speechRate={"unit": rate.unit, "perSecond": rate.per_second},
+                   wakePhrase=wake_phrase(locale), listenSeconds=LISTEN_SECONDS)
 
 
 @simulator.post("/api/say")
@@ -78,11 +86,19 @@ def say() -> Any:
     if len(text) > MAX_TEXT_CHARS:
         raise Refused(f"text is longer than {MAX_TEXT_CHARS} characters")
     device = _device(body)
+    if body.get("device") is True:
+        reason = not_heard(device.nlu, text, speaking=body.get("speaking") is True,
+                           session_open=device.session_open)
+        if reason is not None:
+            return jsonify(exchanges=[], notHeard=reason, fallback=False,
+                           session=_session_of(device))
     exchanges = device.hear(text)
+    if not exchanges and body.get("device") is True:  # the wake word alone: Alexa listens
+        return jsonify(exchanges=[], wakeOnly=True, fallback=False, session=_session_of(device))
     if not exchanges:
         raise Refused("nothing to say: the text has no words")
     heard = exchanges[-1].heard
-    return jsonify(exchanges=[e.to_json() for e in exchanges],
+    return jsonify(exchanges=[_exchange_json(e, device.locale) for e in exchanges],
                    fallback=heard is not None and heard.intent == FALLBACK,
                    session=_session_of(device))
 
@@ -106,6 +122,17 @@ def refused(e: Exception) -> Any:
 
 
 # -- helpers ------------------------------------------------------------------------------------
+
+
+def _exchange_json(exchange: Exchange, locale: str) -> dict[str, Any]:
+    """The exchange for the page, each reply with how long Alexa takes to say it."""
+    data = exchange.to_json()
+    if exchange.reply is not None:
+        rate = load_content().for_locale(locale).rate
+        data["reply"]["speechSeconds"] = round(spoken_seconds(exchange.reply.ssml, rate), 2)
+        data["reply"]["repromptSeconds"] = round(
+            spoken_seconds(exchange.reply.reprompt_ssml, rate), 2)
+    return data
 
 
 def _body() -> Mapping[str, Any]:

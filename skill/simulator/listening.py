@@ -78,6 +78,16 @@ def starts_with_wake_word(nlu: Nlu, text: str) -> bool:
                for wake in nlu.wake_keys)
 
 
+def not_heard(nlu: Nlu, text: str, *, speaking: bool, session_open: bool) -> str | None:
+    """Why an Echo would not hear ``text``: "speaking" (Alexa was) or "idle" (no session is
+    open), when it lacks the wake word; None when it is heard."""
+    if starts_with_wake_word(nlu, text):
+        return None
+    if not session_open:
+        return "idle"
+    return "speaking" if speaking else None
+
+
 @dataclass(frozen=True)
 class Window:
     """The microphone after one response, on the clock's timeline (seconds)."""
@@ -209,15 +219,16 @@ class Echo:
         out = self.catch_up()
         now, window = self.clock.now(), self.window
         phase = window.phase(now) if window else CLOSED
-        woke = starts_with_wake_word(self.device.nlu, text)
-        if not woke and (phase in (SPEAKING, REPROMPTING) or not self.device.session_open):
-            reason = "idle" if not self.device.session_open else "speaking"
+        speaking = phase in (SPEAKING, REPROMPTING)
+        reason = not_heard(self.device.nlu, text, speaking=speaking,
+                           session_open=self.device.session_open)
+        if reason is not None:
             return [*out, Happening("not heard", reason=reason)]
-        if woke and window is not None and phase in (SPEAKING, REPROMPTING):
+        if window is not None and speaking:
             began = window.start if phase == SPEAKING else window.reprompt_start
             out.append(Happening("interrupted", seconds=now - began))
         exchanges = self.device.hear(text)
-        if not exchanges and window is not None and phase in (SPEAKING, REPROMPTING):
+        if not exchanges and window is not None and speaking:
             self._listen_from(now, window)  # only the wake word: Alexa stops and listens
             out.append(Happening(LISTENING, seconds=self.listen))
         for exchange in exchanges:

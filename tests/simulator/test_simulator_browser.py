@@ -254,3 +254,71 @@ def test_an_english_one_shot_question_then_silence(browser, simulator, shots):
     assert sim.fits_the_screen()
     assert sim.errors == []
     context.close()
+
+
+def run_until(page, condition: str, seconds: int = 180) -> int:
+    """Move the page's (installed) clock a second at a time until ``condition`` holds."""
+    for waited in range(seconds + 1):
+        if page.evaluate(condition):
+            return waited
+        page.clock.run_for(1000)
+    raise AssertionError(f"not within {seconds} s: {condition}")
+
+
+def mic(page) -> str:
+    return page.get_attribute("body", "data-mic")
+
+
+@pytest.mark.parametrize("locale, words", [
+    ("en-US", {"open": "Alexa, open knee routine", "start": "start", "wake": "Alexa, ",
+               "pain": "Alexa, my knee hurts", "notHeard": "Not heard", "listening": "Listening"}),
+    ("ja-JP", {"open": "アレクサ、ひざトレーニングを開いて", "start": "始めて",
+               "wake": "アレクサ、", "pain": "アレクサ、膝が痛い",
+               "notHeard": "届きませんでした", "listening": "聞いています"}),
+])
+def test_like_an_echo_the_page_keeps_the_listening_window(browser, simulator, shots, locale,
+                                                          words):
+    context = browser.new_context(viewport=DESKTOP, locale=locale)
+    page = context.new_page()
+    page.clock.install()  # the page's timers run when the test says so
+    sim = Page(page, f"{simulator}?locale={locale}&device=1")
+    page.uncheck("#aloud")  # read silently, in the time Alexa takes to say it
+    assert page.is_checked("#device")
+    assert page.locator(".chip").first.inner_text() == words["open"]
+
+    sim.say(words["start"])  # no session, no wake word: the Echo is idle
+    assert words["notHeard"] in page.locator(".note").last.inner_text()
+    assert sim.session() == "none"
+
+    sim.say(words["open"])
+    assert "LaunchRequest" in sim.heard() and mic(page) == "speaking"
+    assert words["wake"].strip("、, ") in page.inner_text("#status")
+    sim.say(words["start"])  # said while Alexa speaks, without the wake word
+    assert page.locator(".turn.user.not-heard").count() == 2
+    assert words["notHeard"] in page.locator(".note").last.inner_text()
+    assert page.locator(".turn.alexa").count() == 1  # nothing was sent
+
+    spoke = run_until(page, "document.body.dataset.mic === 'listening'")
+    assert spoke >= 5  # the welcome takes a while to say
+    assert page.get_attribute("#countdown", "data-kind") == "listening"
+    assert page.inner_text("#countdown-label") == words["listening"]
+    assert 7 <= int(page.inner_text("#countdown-value")) <= 8
+    page.screenshot(path=str(shots / f"{locale}-device-listening.png"))
+    listened = run_until(page, "document.body.dataset.mic !== 'listening'")
+    assert 7 <= listened <= 9 and mic(page) == "reprompting"
+    assert "Reprompt" in sim.alexa().inner_text() or "再プロンプト" in sim.alexa().inner_text()
+    run_until(page, "document.body.dataset.mic === 'listening-again'")
+    closed = run_until(page, "document.body.dataset.session === 'none'")
+    assert 7 <= closed <= 9
+    notes = page.locator(".note").all_inner_texts()
+    assert "SessionEndedRequest (EXCEEDED_MAX_REPROMPTS)" in notes[-1]
+
+    sim.say(words["open"])  # again: answer in the window, then interrupt a set for pain
+    run_until(page, "document.body.dataset.mic === 'listening'")
+    sim.say(words["start"])
+    assert "StartRoutineIntent" in sim.heard() and mic(page) == "speaking"
+    sim.say(words["pain"])  # the wake word interrupts
+    assert "PainIntent" in sim.heard() and mic(page) == "speaking"
+    assert sim.fits_the_screen()
+    assert sim.errors == []
+    context.close()

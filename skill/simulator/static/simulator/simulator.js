@@ -26,6 +26,13 @@
       micError: "The microphone is not available here: type instead.",
       newUserDone: "You are a new user now: the skill has never met you.",
       error: "Error", mic: "Speak",
+      device: "Like an Echo", listening: "Listening",
+      speaking: (w) => `Alexa is speaking: only what begins with “${w.trim()}” is heard.`,
+      listeningNow: "Alexa is listening.",
+      notHeardSpeaking: (w) => `Not heard: Alexa was speaking. Begin with “${w}…” to interrupt.`,
+      notHeardIdle: (w) => `Not heard: no session is open. Begin with “${w}…”.`,
+      noAnswer: "No answer: Alexa closes the session.",
+      closest: "closest samples:",
     },
     ja: {
       subtitle: "シミュレーター", language: "言語", aloud: "読み上げ", pause: "ポーズ",
@@ -44,6 +51,13 @@
       micError: "ここではマイクが使えません。文字で入力してください。",
       newUserDone: "新しいユーザーになりました。スキルにとって初めての利用です。",
       error: "エラー", mic: "話す",
+      device: "Echo と同じ聞き方", listening: "聞いています",
+      speaking: (w) => `アレクサが話しています。「${w}…」で始まる言葉だけが届きます。`,
+      listeningNow: "アレクサが聞いています。",
+      notHeardSpeaking: (w) => `届きませんでした: アレクサが話していました。割り込むには「${w}…」と言います。`,
+      notHeardIdle: (w) => `届きませんでした: セッションがありません。「${w}…」で始めます。`,
+      noAnswer: "答えがないので、アレクサはセッションを閉じます。",
+      closest: "近いサンプル:",
     },
   };
 
@@ -54,6 +68,10 @@
     lastReprompt: [],
     reprompted: false,
     busy: false,
+    device: false, // keep time as an Echo: speaking, 8 s listening, reprompt, 8 s, the end
+    mic: "idle", // device mode: idle | speaking | listening | reprompting | listening-again
+    turn: 0, // bumped to cancel the listening timeline of an older reply
+    skipListens: 0, // "Stay silent" in device mode: listening windows to cut short
   };
 
   const t = (key, ...args) => {
@@ -108,13 +126,17 @@
       document.body.dataset.playing = "false";
     },
 
-    async play(segments, elements) {
+    // ``seconds`` (device mode): how long Alexa takes to say it; read silently in that time
+    // when reading aloud is off. Resolves true when it ran to the end, false when stopped.
+    async play(segments, elements, seconds) {
       this.stop();
-      if (!$("aloud").checked || !segments.length) return;
+      const silent = !$("aloud").checked;
+      if ((silent && seconds === undefined) || !segments.length) return true;
       const run = this.run;
       document.body.dataset.playing = "true";
-      const voice = pickVoice();
-      if (!voice) note(t("noVoice", state.locale), "quiet-once");
+      const voice = silent ? null : pickVoice();
+      if (!voice && !silent) note(t("noVoice", state.locale), "quiet-once");
+      this.scale = silentScale(segments, seconds);
       for (let i = 0; i < segments.length; i++) {
         if (run !== this.run) return;
         const seg = segments[i];
@@ -127,11 +149,13 @@
         else await this.say(seg, voice, run);
         if (el) el.classList.remove("active");
       }
-      if (run === this.run) document.body.dataset.playing = "false";
+      if (run !== this.run) return false;
+      document.body.dataset.playing = "false";
+      return true;
     },
 
     say(seg, voice, run) {
-      const estimate = estimateSeconds(seg.text) * (100 / (seg.rate || 100));
+      const estimate = estimateSeconds(seg.text) * (100 / (seg.rate || 100)) * this.scale;
       if (!voice) return this.wait(estimate, run, null); // read along, silently
       return new Promise((resolve) => {
         const utterance = new SpeechSynthesisUtterance(seg.text);
@@ -187,6 +211,18 @@
       || null;
   }
 
+  // Stretches the page's estimate of each spoken part so the whole lasts ``seconds``.
+  function silentScale(segments, seconds) {
+    if (seconds === undefined) return 1;
+    let spoken = 0;
+    let pauses = 0;
+    for (const seg of segments) {
+      if (seg.pause) pauses += seg.pause;
+      else spoken += estimateSeconds(seg.text) * (100 / (seg.rate || 100));
+    }
+    return spoken > 0 ? Math.max(0, seconds - pauses) / spoken : 1;
+  }
+
   function estimateSeconds(text) {
     const rate = state.model?.speechRate || { unit: "words", perSecond: 2.5 };
     const units = rate.unit === "words"
@@ -195,8 +231,10 @@
     return units / rate.perSecond;
   }
 
-  function showCountdown(left, total) {
+  function showCountdown(left, total, kind = "pause") {
     $("countdown").hidden = false;
+    $("countdown").dataset.kind = kind;
+    $("countdown-label").textContent = t(kind);
     $("countdown-value").textContent = String(Math.ceil(left));
     $("countdown-bar").style.width = `${Math.min(100, (100 * (total - left)) / total)}%`;
   }
@@ -254,6 +292,16 @@
       line.append(el("span", "slot", `${slot.name} = “${slot.value}”${code}`));
     }
     if (heard.intent === "AMAZON.FallbackIntent") line.append(el("span", "slot fallback", t("fallback")));
+    if (heard.closest?.length) {
+      const wrap = el("div", "closest");
+      wrap.append(el("span", "label", t("closest")));
+      const list = el("ul", "");
+      for (const sample of heard.closest) list.append(el("li", "", sample));
+      wrap.append(list);
+      const holder = el("div", "");
+      holder.append(line, wrap);
+      return holder;
+    }
     return line;
   }
 
@@ -306,12 +354,15 @@
 
   function adopt(data) {
     state.session = data.session;
+    state.turn += 1; // whatever was playing or listening is over
+    state.skipListens = 0;
+    hideCountdown();
     let toPlay = null;
     for (const exchange of data.exchanges) {
       for (const text of exchange.notes || []) note(text);
       if (exchange.reply) {
         const nodes = showAlexa(exchange.reply, exchange);
-        toPlay = { segments: exchange.reply.speech, nodes };
+        toPlay = { segments: exchange.reply.speech, nodes, reply: exchange.reply };
         state.lastReprompt = exchange.reply.reprompt;
       } else {
         note(`SessionEndedRequest (${exchange.request.request.reason})`);
@@ -319,23 +370,99 @@
     }
     state.reprompted = false;
     if (!state.session) state.lastReprompt = [];
+    setMic("idle");
+    if (toPlay && state.device && toPlay.reply.sessionOpen) echoTimeline(toPlay);
+    else if (toPlay) player.play(toPlay.segments, toPlay.nodes);
+  }
+
+  // -- device mode: how an Echo listens after a reply --------------------------------------------
+
+  function setMic(mic) {
+    state.mic = mic;
+    document.body.dataset.mic = mic;
     renderStatus();
-    if (toPlay) player.play(toPlay.segments, toPlay.nodes);
+  }
+
+  // Alexa speaks; the microphone is open 8 s; the reprompt; 8 s more; then the session ends.
+  async function echoTimeline({ segments, nodes, reply }) {
+    const turn = state.turn;
+    const current = () => turn === state.turn;
+    setMic("speaking");
+    await player.play(segments, nodes, reply.speechSeconds);
+    if (!current()) return;
+    setMic("listening");
+    await listen(turn);
+    if (!current()) return;
+    setMic("reprompting");
+    note(t("afterSilence"));
+    const repromptNodes = showReprompt(reply.reprompt);
+    await player.play(reply.reprompt, repromptNodes, reply.repromptSeconds);
+    if (!current()) return;
+    setMic("listening-again");
+    await listen(turn);
+    if (!current()) return;
+    note(t("noAnswer"));
+    await endSession("EXCEEDED_MAX_REPROMPTS");
+  }
+
+  // The microphone's window, counted down on screen; resolves when it closes (or is cut short).
+  function listen(turn) {
+    const seconds = state.model?.listenSeconds || 8;
+    return new Promise((resolve) => {
+      const started = performance.now();
+      const tick = () => {
+        const left = seconds - (performance.now() - started) / 1000;
+        if (turn !== state.turn || left <= 0 || state.skipListens > 0) {
+          if (state.skipListens > 0 && turn === state.turn) state.skipListens -= 1;
+          clearInterval(timer);
+          if (turn === state.turn) hideCountdown();
+          return resolve();
+        }
+        showCountdown(left, seconds, "listening");
+      };
+      const timer = setInterval(tick, 100);
+      tick();
+    });
+  }
+
+  function showReprompt(segments) {
+    const item = el("li", "turn alexa");
+    item.append(el("p", "who", `${t("alexa")} · ${t("reprompt")}`));
+    const { paragraph, nodes } = speechNodes(segments);
+    item.append(paragraph);
+    append(item);
+    return nodes;
+  }
+
+  function alexaSpeaking() {
+    return state.mic === "speaking" || state.mic === "reprompting";
   }
 
   async function say(text) {
     text = text.trim();
     if (!text || state.busy) return;
-    player.stop();
+    if (!state.device) player.stop(); // an Echo keeps talking unless it hears its wake word
     setBusy(true);
     try {
       const data = await post("/simulator/api/say", {
         locale: state.locale, text, session: state.session, user: userId(),
+        device: state.device, speaking: state.device && alexaSpeaking(),
       });
+      $("say").value = "";
+      if (data.notHeard) {
+        showUser(text, null).classList.add("not-heard");
+        const wake = (state.model?.wakePhrase || "Alexa, ").trim();
+        note(t(data.notHeard === "idle" ? "notHeardIdle" : "notHeardSpeaking", wake));
+        return;
+      }
+      if (data.wakeOnly) { // Alexa stops speaking and listens
+        showUser(text, null);
+        if (alexaSpeaking()) player.stop();
+        return;
+      }
       const last = data.exchanges[data.exchanges.length - 1];
       showUser(text, last.heard);
       adopt(data);
-      $("say").value = "";
     } catch (error) {
       showUser(text, null);
       note(`${t("error")}: ${error.message}`, "error");
@@ -347,6 +474,7 @@
 
   async function endSession(reason) {
     if (!state.session || state.busy) return;
+    state.turn += 1;
     player.stop();
     setBusy(true);
     try {
@@ -364,15 +492,15 @@
 
   async function staySilent() {
     if (!state.session) return;
+    if (state.device && state.mic !== "idle") { // skip ahead to the end of this window
+      state.skipListens = 1;
+      if (alexaSpeaking()) player.stop();
+      return;
+    }
     if (!state.reprompted && state.lastReprompt.length) {
       state.reprompted = true;
       note(t("afterSilence"));
-      const item = el("li", "turn alexa");
-      item.append(el("p", "who", `${t("alexa")} · ${t("reprompt")}`));
-      const { paragraph, nodes } = speechNodes(state.lastReprompt);
-      item.append(paragraph);
-      append(item);
-      player.play(state.lastReprompt, nodes);
+      player.play(state.lastReprompt, showReprompt(state.lastReprompt));
       return;
     }
     note(t("silenceEnd"));
@@ -389,8 +517,12 @@
   function renderStatus() {
     const open = Boolean(state.session);
     document.body.dataset.session = open ? "open" : "none";
-    const phrase = state.model?.launchPhrase || "";
-    $("status").textContent = open ? t("open") : t("noSession", phrase);
+    const wake = state.device ? state.model?.wakePhrase || "" : "";
+    const phrase = wake + (state.model?.launchPhrase || "");
+    let status = open ? t("open") : t("noSession", phrase);
+    if (open && state.device && alexaSpeaking()) status = t("speaking", wake);
+    else if (open && state.device && state.mic.startsWith("listening")) status = t("listeningNow");
+    $("status").textContent = status;
     $("silence").disabled = !open;
     $("end").disabled = !open;
   }
@@ -406,7 +538,9 @@
     $("empty").textContent = t("empty", phrase);
     const chips = $("suggestions");
     chips.replaceChildren();
-    for (const text of state.model?.suggestions || []) {
+    const suggestions = [...(state.model?.suggestions || [])];
+    if (state.device && suggestions.length) suggestions[0] = state.model.wakePhrase + suggestions[0];
+    for (const text of suggestions) {
       const chip = el("button", "chip", text);
       chip.type = "button";
       chip.addEventListener("click", () => say(text));
@@ -462,6 +596,11 @@
     $("locale").value = locale;
     const aloud = localStorage.getItem(STORE + "aloud");
     if (aloud !== null) $("aloud").checked = aloud === "true";
+    const device = new URLSearchParams(location.search).get("device")
+      ?? localStorage.getItem(STORE + "device");
+    state.device = device === "1" || device === "true";
+    $("device").checked = state.device;
+    document.body.dataset.device = String(state.device);
 
     $("say-form").addEventListener("submit", (event) => {
       event.preventDefault();
@@ -472,6 +611,15 @@
       localStorage.setItem(STORE + "aloud", String(event.target.checked));
       if (!event.target.checked) player.stop();
     });
+    $("device").addEventListener("change", (event) => {
+      state.device = event.target.checked;
+      localStorage.setItem(STORE + "device", String(state.device));
+      document.body.dataset.device = String(state.device);
+      state.turn += 1; // a reply's timeline, if any, stops here
+      player.stop();
+      setMic("idle");
+      renderChrome();
+    });
     $("silence").addEventListener("click", staySilent);
     $("end").addEventListener("click", () => endSession("USER_INITIATED"));
     $("new-user").addEventListener("click", async () => {
@@ -481,7 +629,7 @@
       note(t("newUserDone"));
     });
     $("skip-pause").addEventListener("click", () => player.skip && player.skip());
-    $("stop-playing").addEventListener("click", () => player.stop());
+    $("stop-playing").addEventListener("click", () => player.stop()); // device mode: it listens
     if (window.speechSynthesis) speechSynthesis.getVoices(); // starts loading the voices
     setUpMicrophone();
     renderChrome();
