@@ -9,7 +9,8 @@ and answers with what was heard and what Alexa would say, split into speech and 
 - ``POST /simulator/api/say``    ``{locale, text, session, user, device, speaking}``: the turn(s)
   and the new session. With ``device`` (the page keeps time as an Echo, see
   ``skill.simulator.listening``), a line without the wake word said while Alexa is ``speaking``, or
-  with no session open, is not heard: ``{notHeard: "speaking" | "idle"}`` and nothing is sent.
+  with no session open, or one that does not name the skill when none is open, is not heard:
+  ``{notHeard: "speaking" | "idle" | "unnamed"}`` and nothing is sent.
   Each reply carries ``speechSeconds`` and ``repromptSeconds``, the project's estimate of how long
   Alexa says them, so the page knows when the microphone opens.
 - ``POST /simulator/api/end``    ``{locale, session, user, reason}``: a SessionEndedRequest

@@ -5,7 +5,8 @@ speech, ``skill.output.timing``, at the locale's stated rate); while it speaks o
 starts with the wake word ("Alexa, …" / 「アレクサ、…」) is heard, and that line interrupts it. Then
 the microphone is open for 8 s; then Alexa says the reprompt and listens 8 s more; then the session
 ends with a ``SessionEndedRequest`` (``EXCEEDED_MAX_REPROMPTS``). With no session open, only a line
-with the wake word is heard.
+with the wake word that names the skill ("Alexa, open knee routine", "Alexa, ask knee routine
+…") reaches it.
 
 Time comes from a clock: ``ScriptClock`` moves only when told (scripts and tests run instantly);
 ``RealClock`` is the wall clock, which ``/wait`` can also move ahead.
@@ -79,13 +80,16 @@ def starts_with_wake_word(nlu: Nlu, text: str) -> bool:
 
 
 def not_heard(nlu: Nlu, text: str, *, speaking: bool, session_open: bool) -> str | None:
-    """Why an Echo would not hear ``text``: "speaking" (Alexa was) or "idle" (no session is
-    open), when it lacks the wake word; None when it is heard."""
-    if starts_with_wake_word(nlu, text):
-        return None
+    """Why the skill would not hear ``text`` on an Echo, or None when it would: "speaking" (Alexa
+    was, and the wake word was not said), "idle" (no session is open and no wake word), or
+    "unnamed" (no session is open and the skill was not named: Alexa answers it herself)."""
+    woke = starts_with_wake_word(nlu, text)
     if not session_open:
-        return "idle"
-    return "speaking" if speaking else None
+        if not woke:
+            return "idle"
+        heard = nlu.understand(text)
+        return None if heard is not None and heard.opens_session else "unnamed"
+    return "speaking" if speaking and not woke else None
 
 
 @dataclass(frozen=True)

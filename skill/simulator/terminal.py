@@ -100,8 +100,7 @@ class Printer:
         elif h.kind == "said":
             self.line(f"  (Alexa is speaking: about {_seconds(h.seconds)})")
         elif h.kind == "not heard":
-            self.line("  (not heard: Alexa was speaking)" if h.reason == "speaking" else
-                      '  (not heard: no session is open; begin with the wake word, "Alexa, …")')
+            self.line(f"  (not heard: {NOT_HEARD.get(h.reason, h.reason)})")
         elif h.kind == "interrupted":
             self.line(f"  (the wake word interrupts Alexa {_seconds(h.seconds)} into its speech)")
         elif h.kind in (LISTENING, LISTENING_AGAIN):
@@ -113,6 +112,14 @@ class Printer:
             self.line("  (session ended: no answer)")
             if h.exchange is not None:
                 self.exchange(h.exchange)
+
+
+NOT_HEARD = {
+    "speaking": "Alexa was speaking",
+    "idle": 'no session is open; begin with the wake word, "Alexa, …"',
+    "unnamed": "no session is open, and a request that does not name the skill goes to Alexa "
+               'itself: "Alexa, open …" or "Alexa, ask … to …"',
+}
 
 
 def _seconds(seconds: float) -> str:

@@ -31,6 +31,7 @@
       listeningNow: "Alexa is listening.",
       notHeardSpeaking: (w) => `Not heard: Alexa was speaking. Begin with “${w}…” to interrupt.`,
       notHeardIdle: (w) => `Not heard: no session is open. Begin with “${w}…”.`,
+      notHeardUnnamed: (w) => `Not for the skill: with no session open, Alexa answers this herself. Name the skill: “${w}open …”.`,
       noAnswer: "No answer: Alexa closes the session.",
       closest: "closest samples:",
     },
@@ -56,6 +57,7 @@
       listeningNow: "アレクサが聞いています。",
       notHeardSpeaking: (w) => `届きませんでした: アレクサが話していました。割り込むには「${w}…」と言います。`,
       notHeardIdle: (w) => `届きませんでした: セッションがありません。「${w}…」で始めます。`,
+      notHeardUnnamed: (w) => `スキルには届きません: セッションがないとき、これはアレクサ自身が答えます。「${w}…を開いて」のようにスキル名を言います。`,
       noAnswer: "答えがないので、アレクサはセッションを閉じます。",
       closest: "近いサンプル:",
     },
@@ -451,8 +453,9 @@
       $("say").value = "";
       if (data.notHeard) {
         showUser(text, null).classList.add("not-heard");
-        const wake = (state.model?.wakePhrase || "Alexa, ").trim();
-        note(t(data.notHeard === "idle" ? "notHeardIdle" : "notHeardSpeaking", wake));
+        const wake = state.model?.wakePhrase || "Alexa, ";
+        const why = { idle: "notHeardIdle", unnamed: "notHeardUnnamed" }[data.notHeard];
+        note(t(why || "notHeardSpeaking", why === "unnamed" ? wake : wake.trim()));
         return;
       }
       if (data.wakeOnly) { // Alexa stops speaking and listens
