@@ -73,8 +73,8 @@ def timed_utterances(stream: TextIO, echo: Echo, printer: Printer) -> Iterator[s
         mark = echo.next_mark()
         timeout = None if mark is None else max(0.0, mark - echo.clock.now()) + 0.05
         ready, _, _ = select.select([stream], [], [], timeout)
-        if not ready:
-            printer.line()
+        if not ready:  # what happens next is printed over the empty prompt
+            printer.out.write("\r")
             prompted = False
             yield None
             continue

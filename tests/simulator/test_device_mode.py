@@ -221,3 +221,31 @@ def test_wait_outside_device_mode_says_it_does_nothing(tmp_path):
     said = dict(turns(result.stdout))
     assert "time only matters in device mode" in said["/wait 30"]
     assert "-> AMAZON.HelpIntent" in said["help"]
+
+
+def test_at_a_terminal_the_echo_acts_while_the_user_types_nothing(tmp_path):
+    import io
+    import os
+
+    from skill.simulator.chat import converse, timed_utterances
+    from skill.simulator.terminal import Printer
+
+    echo, skill = echo_for("en-US", tmp_path)
+    echo.say("Alexa, open knee routine")
+    echo.clock.skip(echo.window.closes - echo.clock.now())  # time passed: the window is over
+    read, write = os.pipe()
+    with os.fdopen(read) as keyboard, os.fdopen(write, "w") as typing:
+        out = io.StringIO()
+        lines = timed_utterances(keyboard, echo, Printer(out, device=True))
+        assert next(lines) is None  # nothing typed, but the Echo has things to do
+        typing.write("Alexa, ask knee routine for help\n")
+        typing.close()
+        printer = Printer(out, device=True)
+        assert converse(echo.device, lines, printer, echo) == 0
+    printed = out.getvalue()
+    assert skill.requests() == ["LaunchRequest", "SessionEndedRequest", "AMAZON.HelpIntent",
+                                "SessionEndedRequest"]
+    assert printed.index("(session ended: no answer)") < printed.index("-> AMAZON.HelpIntent")
+    assert "(you walked away)" in printed
+    assert [e["request"]["reason"] for e in skill.sent if "reason" in e["request"]] == [
+        "EXCEEDED_MAX_REPROMPTS", "EXCEEDED_MAX_REPROMPTS"]
