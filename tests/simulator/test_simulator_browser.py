@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from skill.content.loader import load_content
+from skill.simulator.speech import spoken_seconds
 from skill.web import create_app
 from tests.support.skill_servers import http_skill
 
@@ -103,6 +104,32 @@ def test_a_turn_through_the_api(client):
                                                     "session": asked["session"]}).get_json()
     assert ended["session"] is None
     assert ended["exchanges"][0]["requestType"] == "SessionEndedRequest"
+
+
+def test_like_an_echo_through_the_api(client):
+    def say(text, session=None, speaking=False):
+        return client.post("/simulator/api/say", json={
+            "locale": "en-US", "user": "echo-user", "text": text, "session": session,
+            "device": True, "speaking": speaking}).get_json()
+
+    model = client.get("/simulator/api/model?locale=en-US").get_json()
+    assert model["wakePhrase"] == "Alexa, " and model["listenSeconds"] == 8
+    assert say("open knee routine") == {"exchanges": [], "notHeard": "idle", "fallback": False,
+                                        "session": None}
+    assert say("Alexa, next")["notHeard"] == "unnamed"
+    opened = say("Alexa, open knee routine")
+    reply = opened["exchanges"][0]["reply"]
+    ssml = reply["envelope"]["response"]["outputSpeech"]["ssml"]
+    rate = load_content().for_locale("en-US").rate
+    assert reply["speechSeconds"] == pytest.approx(spoken_seconds(ssml, rate), abs=0.01)
+    assert reply["speechSeconds"] > 5 and reply["repromptSeconds"] > 1
+    session = opened["session"]
+    ignored = say("yes", session, speaking=True)
+    assert ignored["notHeard"] == "speaking" and ignored["session"] == session
+    assert say("Alexa", session, speaking=True)["wakeOnly"] is True
+    heard = say("Alexa, yes", session, speaking=True)
+    assert heard["exchanges"][0]["heard"]["intent"] == "AMAZON.YesIntent"
+    assert say("help", heard["session"])["exchanges"][0]["heard"]["intent"] == "AMAZON.HelpIntent"
 
 
 # -- in a real browser -----------------------------------------------------------------------------
