@@ -98,8 +98,8 @@ class Window:
 
     start: float
     speech: float  # how long the response is said
-    reprompt: float  # how long the reprompt is said (None: no reprompt)
-    has_reprompt: bool = True
+    reprompt: float  # how long the reprompt is said
+    has_reprompt: bool = True  # without one, the session ends after the first 8 s
     listen: float = LISTEN_SECONDS
 
     @property
@@ -142,7 +142,7 @@ class Happening:
 
     kind: str
     seconds: float = 0.0  # how long: the speech, the listening, or when in the speech
-    reason: str = ""  # why a line was not heard: "speaking" or "idle"
+    reason: str = ""  # why a line was not heard (see ``not_heard``)
     reprompt: list[Segment] = field(default_factory=list)
     exchange: Exchange | None = None
 
