@@ -5,13 +5,14 @@ envelope (``skill.simulator.device``); the skill answers in-process (SQLite stor
 (``--url``, ``skill.simulator.senders``). What Alexa would say is printed readably
 (``skill.simulator.terminal``): pauses as ``[10 s]``, then the reprompt, the card and whether the
 session stays open. Without a terminal, a script is read from stdin, one utterance a line (``#``
-comments; ``/silence``, ``/wait 12``, ``/end``, ``/quit``).
+comments; ``/silence``, ``/wait 12``, ``/at 3``, ``/end``, ``/quit``).
 
 With ``--device`` the conversation keeps time as an Echo does (``skill.simulator.listening``):
 while Alexa speaks only "Alexa, …" is heard, then it listens 8 s, reprompts, listens 8 s and ends
-the session. At a terminal the clock is real; in a script each line is said as soon as Alexa has
-finished speaking, unless ``/wait N`` (seconds from the start of Alexa's answer, or from the last
-``/wait``) says when.
+the session. At a terminal the clock is real. A script listens to Alexa to the end: each line is
+said as soon as she stops speaking; ``/wait N`` first stays silent N seconds from then (so
+``/wait 17`` hears the reprompt), and ``/at N`` says the next line N seconds after the start of
+her answer (``/at 3`` then 「アレクサ、膝が痛い」 interrupts a set 3 s in).
 """
 
 from __future__ import annotations
@@ -33,11 +34,12 @@ from skill.simulator.speech import readable
 from skill.simulator.terminal import Printer
 
 DEFAULT_CHAT_DB = Path("var") / "chat.sqlite3"
-MAX_WAIT = 3600.0  # seconds one /wait may skip
+MAX_WAIT = 3600.0  # seconds one /wait or /at may skip
 
 COMMANDS = {
     "/silence": "say nothing: Alexa reprompts once, then ends the session",
-    "/wait N": "with --device: N seconds pass (the next line is said then, maybe mid-speech)",
+    "/wait N": "with --device: stay silent N seconds (in a script, once Alexa stops speaking)",
+    "/at N": "with --device: say the next line N seconds after Alexa began her answer",
     "/end": "end the session (SessionEndedRequest, USER_INITIATED)",
     "/json": "show or hide the raw response JSON",
     "/help": "this list",
@@ -92,7 +94,7 @@ def converse(device: Device, lines: Iterable[str | None], printer: Printer,
 
     ``echo`` keeps time as an Echo does; ``show_input`` prints each line as it is said (a script).
     """
-    failed, timed = False, False  # timed: a /wait said when the next line is said
+    failed, timed = False, False  # timed: a /wait or /at said when the next line is said
     try:
         for text in lines:
             if text is None:  # time passed at the terminal
@@ -112,7 +114,9 @@ def converse(device: Device, lines: Iterable[str | None], printer: Printer,
             if command == "/json":
                 printer.show_json = not printer.show_json
                 continue
-            if command.split()[:1] == ["/wait"]:
+            if command.split()[:1] in (["/wait"], ["/at"]):
+                if echo is not None and show_input and not timed and command.startswith("/wait"):
+                    _show(printer, echo.wait_for_speech_end())  # a script listened to the end
                 timed = _wait(command, echo, printer) or timed
                 continue
             timed = False
@@ -154,20 +158,37 @@ def _turn(device: Device, echo: Echo | None, text: str, command: str, printer: P
 
 
 def _wait(command: str, echo: Echo | None, printer: Printer) -> bool:
-    """``/wait N``: N seconds pass; True when they did."""
+    """``/wait N`` (N seconds pass) or ``/at N`` (to N seconds into Alexa's answer); True when
+    the time was set."""
+    name, *value = command.split()
     try:
-        seconds = float(command.split()[1])
+        seconds = float(value[0])
     except (IndexError, ValueError):
-        printer.line("  (say how long: /wait 12)")
+        printer.line(f"  (say how long: {name} 12)")
         return False
     if not 0 <= seconds <= MAX_WAIT:
-        printer.line(f"  (a wait is 0 to {MAX_WAIT:.0f} seconds)")
+        printer.line(f"  ({name} takes 0 to {MAX_WAIT:.0f} seconds)")
         return False
     if echo is None:
         printer.line("  (time only matters in device mode: knee-routine chat --device)")
         return False
-    _show(printer, echo.wait(seconds))
+    if name == "/wait":
+        _show(printer, echo.wait(seconds))
+        return True
+    if echo.window is None:
+        printer.line("  (Alexa is not in the middle of an answer: nothing to count from)")
+        return False
+    ahead = echo.window.start + seconds - echo.clock.now()
+    if ahead < 0:
+        since = f"{_since(echo):.1f}".removesuffix(".0")
+        printer.line(f"  (that moment has passed: it is {since} s into the answer)")
+        return False
+    _show(printer, echo.wait(ahead))
     return True
+
+
+def _since(echo: Echo) -> float:
+    return echo.clock.now() - echo.window.start if echo.window else 0.0
 
 
 def _show(printer: Printer, happenings: Iterable) -> None:
@@ -226,7 +247,7 @@ def run(args: argparse.Namespace, stdin: TextIO | None = None, out: TextIO | Non
                      f'Say "{launch}" to begin; /help for commands.')
         lines: Iterable[str | None] = utterances(stdin, interactive, printer)
     else:
-        clock = "real time" if interactive else "script time, /wait N to let time pass"
+        clock = "real time" if interactive else "script time: /wait N, /at N"
         printer.line(f"Knee Routine chat ({args.locale}, {where}), device mode ({clock}). "
                      f'Say "{wake_phrase(args.locale)}{launch}" to begin; /help for commands.')
         lines = timed_utterances(stdin, echo, printer) if interactive else utterances(

@@ -177,7 +177,7 @@ def test_chat_in_device_mode_prints_what_happened(tmp_path):
         "open knee routine",  # no wake word, no session: not heard
         "Alexa, open knee routine",
         "start",  # said when Alexa has finished speaking
-        "/wait 3",
+        "/at 3",
         "next",  # 3 s into step 1's instructions: not heard
         "/silence",  # no answer: listening, the reprompt, listening again
         "/silence",
@@ -249,3 +249,32 @@ def test_at_a_terminal_the_echo_acts_while_the_user_types_nothing(tmp_path):
     assert "(you walked away)" in printed
     assert [e["request"]["reason"] for e in skill.sent if "reason" in e["request"]] == [
         "EXCEEDED_MAX_REPROMPTS", "EXCEEDED_MAX_REPROMPTS"]
+
+
+@pytest.mark.parametrize("locale", ["ja-JP", "en-US"])
+def test_a_script_stays_silent_and_interrupts_a_set(locale, tmp_path):
+    words = WORDS[locale]
+    script = "\n".join([
+        words["open"],
+        "/wait 5",  # silent 5 s after the welcome: still listening
+        "/wait 35",  # 40 s: the reprompt was said, and the second window is over
+        words["open"],
+        words["start"],
+        words["next"],  # the first timed set
+        "/at 3",
+        words["pain"],  # 3 s into the set: the wake word interrupts it
+        "/at 2",  # into the pain question
+        "/at 1",  # too late for that
+    ]) + "\n"
+    result = chat("--locale", locale, "--device", "--db", str(tmp_path / "c.sqlite3"),
+                  script=script)
+    assert result.returncode == 0, result.stderr
+    said = turns(result.stdout)
+    five, twenty = said[1][1], said[2][1]
+    assert five.strip() == "(listening… 8 s)"
+    assert "(reprompt)" in twenty and "(session ended: no answer)" in twenty
+    assert twenty.count("(listening… 8 s)") == 1  # the second window; the first was printed
+    pain = said[7][1]
+    assert pain.startswith("\n  (the wake word interrupts Alexa 3 s into its speech)\n")
+    assert "-> PainIntent" in pain
+    assert "(that moment has passed: it is 2 s into the answer)" in said[9][1]
