@@ -102,7 +102,7 @@ def _add_chat(commands: argparse._SubParsersAction) -> None:
     chat.add_argument("--device", action="store_true",
                       help="keep time as an Echo: while Alexa speaks only \"Alexa, ...\" is "
                            "heard; it listens 8 s, reprompts, listens 8 s, then ends the session "
-                           "(scripts: /wait N lets N seconds pass)")
+                           "(scripts: /wait N stays silent, /at N speaks N s into an answer)")
 
 
 if __name__ == "__main__":
