@@ -55,14 +55,16 @@ lock: | $(BIN)/python
 	  --no-emit-package jmespath --custom-compile-command 'make lock' \
 	  --output-file requirements-lambda.lock
 
-## Point the skill manifest at the deployed Lambda alias (STACK=knee-routine, or ENDPOINT=<arn|url>).
+## Point interaction_models/skill.json at the stack's Lambda alias (publish.toml), or ENDPOINT=<arn|https url>.
 endpoint: | $(BIN)/python
-	$(BIN)/python scripts/set_endpoint.py $(if $(ENDPOINT),--endpoint '$(ENDPOINT)',--stack $(or $(STACK),knee-routine))
+	$(BIN)/python scripts/set_endpoint.py $(if $(ENDPOINT),--endpoint '$(ENDPOINT)')
 
-## Make interaction_models/skill.json ready for `ask deploy`: icons, document URLs (publish.toml), endpoint.
-manifest: endpoint
-	$(BIN)/python scripts/make_icons.py
+## Make interaction_models/skill.json ready for `ask deploy`: icons checked, document URLs from
+## publish.toml, endpoint from the stack.
+manifest: | $(BIN)/python
+	$(BIN)/python scripts/make_icons.py --check
 	$(BIN)/python scripts/set_document_urls.py
+	$(MAKE) endpoint
 
 ## Benchmark against the ASK hello-world (about 5 minutes; not part of `make test`). Installs the
 ## test extras and wrk (apt); prints Markdown tables, writes bench/results/latest.json.
