@@ -29,7 +29,8 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     except BadRequest as e:
         log.warning("rejected request: %s", e)
         raise
-    fields = turn_fields(event, reply)
-    fields["latency_ms"] = round((time.perf_counter() - started) * 1000, 2)
-    request_log.info("request", extra=fields)
+    if request_log.isEnabledFor(logging.INFO):  # on Lambda: ApplicationLogLevel INFO
+        fields = turn_fields(event, reply)
+        fields["latency_ms"] = round((time.perf_counter() - started) * 1000, 2)
+        request_log.info("request", extra=fields)
     return reply
