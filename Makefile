@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run chat test lint bench package build-KneeRoutineFunction sync-models clean
+.PHONY: run chat test lint bench package lock build-KneeRoutineFunction endpoint manifest sync-models clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -45,6 +45,26 @@ package: | $(BIN)/python
 # `sam build` (template.yaml, BuildMethod: makefile) calls this with ARTIFACTS_DIR set.
 build-KneeRoutineFunction:
 	$(PYTHON) scripts/package_lambda.py --dir "$(ARTIFACTS_DIR)"
+
+## Pin the Lambda's dependencies, with hashes, for python3.13 on arm64: requirements-lambda.lock.
+lock: | $(BIN)/python
+	$(BIN)/python -m pip install -q 'uv>=0.5,<1'
+	$(BIN)/uv pip compile pyproject.toml --extra dynamodb --upgrade --generate-hashes \
+	  --python-platform aarch64-manylinux2014 --python-version 3.13 \
+	  --no-emit-package boto3 --no-emit-package botocore --no-emit-package s3transfer \
+	  --no-emit-package jmespath --custom-compile-command 'make lock' \
+	  --output-file requirements-lambda.lock
+
+## Point interaction_models/skill.json at the stack's Lambda alias (publish.toml), or ENDPOINT=<arn|https url>.
+endpoint: | $(BIN)/python
+	$(BIN)/python scripts/set_endpoint.py $(if $(ENDPOINT),--endpoint '$(ENDPOINT)')
+
+## Make interaction_models/skill.json ready for `ask deploy`: icons checked, document URLs from
+## publish.toml, endpoint from the stack.
+manifest: | $(BIN)/python
+	$(BIN)/python scripts/make_icons.py --check
+	$(BIN)/python scripts/set_document_urls.py
+	$(MAKE) endpoint
 
 ## Benchmark against the ASK hello-world (about 5 minutes; not part of `make test`). Installs the
 ## test extras and wrk (apt); prints Markdown tables, writes bench/results/latest.json.

@@ -4,12 +4,15 @@
     python scripts/package_lambda.py --dir "$ARTIFACTS_DIR"                # sam build (Makefile)
 
 The artifact's root holds ``skill/`` and ``content/`` side by side (``skill.content.loader`` finds
-the content next to the package) and the dependencies: the project's own (pyproject.toml) and its
-``dynamodb`` extra, as wheels for the Lambda runtime (template.yaml: python3.13 on arm64) whatever
-machine builds, less boto3, which the runtime provides. Every module is compiled by a Python of the
-runtime's version into unchecked-hash ``.pyc``: Lambda's code directory is read-only, so without
-them each cold start compiles every module again (imports 2.8x slower), and ordinary timestamp
-``.pyc`` would look stale after the zip rounds the files' times.
+the content next to the package), less what never runs on Lambda (the simulator, the web app,
+its server and request verifier, the command line), and the dependencies: exactly the versions
+and hashes of ``requirements-lambda.lock`` (``make lock`` writes it from pyproject.toml and its
+``dynamodb`` extra, for python3.13 on arm64, less boto3, which the runtime provides), installed
+with ``--require-hashes`` as wheels for the Lambda runtime whatever machine builds. Every module
+is compiled by a Python of the runtime's version into unchecked-hash ``.pyc`` (and no other
+bytecode is shipped): Lambda's code directory is read-only, so without them each cold start
+compiles every module again (imports 2.8x slower), and ordinary timestamp ``.pyc`` would look
+stale after the zip rounds the files' times.
 """
 
 from __future__ import annotations
@@ -27,13 +30,15 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = ("skill", "content")  # side by side at the artifact's root
+# Development and web-service code, never imported on Lambda (paths relative to the root).
+NOT_SHIPPED = ("skill/simulator", "skill/web.py", "skill/cli.py", "skill/hosting/server.py",
+               "skill/hosting/verifier.py")
+LOCK = ROOT / "requirements-lambda.lock"  # `make lock`
 LAMBDA_PYTHON = "3.13"  # template.yaml: Runtime python3.13
 LAMBDA_PLATFORMS = ("manylinux2014_aarch64", "manylinux_2_28_aarch64")  # Architectures: arm64
 EXTRAS = ("dynamodb",)
+# Provided by the runtime: left out of the lock (`make lock`), so never bundled.
 RUNTIME_PROVIDED = frozenset({"boto3", "botocore", "s3transfer", "jmespath"})
-# Installed without their dependencies: the adapter needs only ask-sdk-core (installed anyway)
-# and boto3 (provided by the runtime).
-WITHOUT_DEPENDENCIES = frozenset({"ask-sdk-dynamodb-persistence-adapter"})
 ZIP_TIME = (2020, 1, 1, 0, 0, 0)  # fixed, so the same inputs give the same zip
 
 
@@ -52,19 +57,49 @@ def requirement_name(requirement: str) -> str:
     return canonical(match.group(1))
 
 
-def lambda_requirements(pyproject: Path = ROOT / "pyproject.toml") -> tuple[list[str], list[str]]:
-    """(installed with dependencies, installed without), from pyproject.toml."""
+def lambda_requirements(pyproject: Path = ROOT / "pyproject.toml") -> list[str]:
+    """What the Lambda needs from pyproject.toml, less what the runtime provides."""
     project = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]
     wanted = list(project["dependencies"])
     for extra in EXTRAS:
         wanted += project["optional-dependencies"][extra]
-    with_deps, without = [], []
-    for requirement in wanted:
-        name = requirement_name(requirement)
-        if name in RUNTIME_PROVIDED:
+    return [r for r in wanted if requirement_name(r) not in RUNTIME_PROVIDED]
+
+
+def locked_versions(lock: Path = LOCK) -> dict[str, str]:
+    """``{name: version}`` of the lock file; every pin must carry a hash."""
+    if not lock.is_file():
+        raise PackageError(f"{lock.name} is missing: run `make lock`")
+    pins: dict[str, str] = {}
+    text = lock.read_text(encoding="utf-8").replace("\\\n", " ")
+    for line in text.splitlines():
+        line = line.split("#", 1)[0].strip()
+        if not line:
             continue
-        (without if name in WITHOUT_DEPENDENCIES else with_deps).append(requirement)
-    return with_deps, without
+        match = re.match(r"([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+)\s+(.*)", line)
+        if match is None or "--hash=sha256:" not in match.group(3):
+            raise PackageError(f"{lock.name}: {line[:60]!r} is not a pin with hashes; "
+                               f"run `make lock`")
+        pins[canonical(match.group(1))] = match.group(2)
+    return pins
+
+
+def check_lock(lock: Path = LOCK) -> None:
+    """The lock pins every requirement of pyproject.toml within its range, and nothing the
+    Lambda runtime provides; else it is stale."""
+    from pip._vendor.packaging.requirements import Requirement  # pip is always there
+
+    pins = locked_versions(lock)
+    for requirement in lambda_requirements():
+        wanted = Requirement(requirement)
+        pinned = pins.get(canonical(wanted.name))
+        if pinned is None or not wanted.specifier.contains(pinned, prereleases=True):
+            raise PackageError(f"{lock.name} does not satisfy {requirement!r} from "
+                               f"pyproject.toml (locked: {pinned}): run `make lock`")
+    provided = sorted(set(pins) & RUNTIME_PROVIDED)
+    if provided:
+        raise PackageError(f"{lock.name} pins {', '.join(provided)}, which the Lambda runtime "
+                           f"provides: run `make lock`")
 
 
 def python_version_of(python: str) -> str | None:
@@ -92,26 +127,31 @@ def find_python(version: str = LAMBDA_PYTHON) -> str | None:
     return None
 
 
-def pip_install(target: Path, requirements: list[str], python_version: str,
-                platforms: tuple[str, ...], *, dependencies: bool) -> None:
-    if not requirements:
-        return
+def pip_install_locked(target: Path, python_version: str, platforms: tuple[str, ...],
+                       lock: Path = LOCK) -> None:
+    """Exactly the lock's wheels, each checked against its hash (the lock is complete, so
+    nothing else is resolved: ``--no-deps``)."""
     command = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
                "--target", str(target), "--no-compile", "--only-binary=:all:",
-               "--implementation", "cp", "--python-version", python_version]
+               "--require-hashes", "--no-deps", "--implementation", "cp",
+               "--python-version", python_version, "-r", str(lock)]
     for platform in platforms:
         command += ["--platform", platform]
-    if not dependencies:
-        command.append("--no-deps")
-    result = subprocess.run(command + requirements, capture_output=True, text=True)
+    result = subprocess.run(command, capture_output=True, text=True)
     if result.returncode != 0:
-        raise PackageError(f"pip could not install {requirements}:\n{result.stderr[-2000:]}")
+        raise PackageError(f"pip could not install {lock.name}:\n{result.stderr[-2000:]}")
 
 
 def copy_sources(target: Path) -> None:
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".*")
     for name in SHIPPED:
         shutil.copytree(ROOT / name, target / name, ignore=ignore)
+    for name in NOT_SHIPPED:
+        path = target / name
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
 
 
 def check_tree(target: Path) -> None:
@@ -129,8 +169,9 @@ def parse_content(target: Path) -> None:
     """Ship the content parsed (skill.content.files), so a cold start need not import PyYAML."""
     code = ("import sys; sys.path.insert(0, '.'); from pathlib import Path; "
             "from skill.content.loader import load_from; load_from(Path('content'))")
-    result = subprocess.run([sys.executable, "-I", "-c", code], cwd=target, capture_output=True,
-                            text=True)
+    # -B: this Python's own bytecode must not land in the artifact
+    result = subprocess.run([sys.executable, "-I", "-B", "-c", code], cwd=target,
+                            capture_output=True, text=True)
     if result.returncode != 0 or not (target / "content" / "__pycache__").is_dir():
         raise PackageError(f"could not parse the content:\n{result.stderr[-2000:]}")
 
@@ -144,19 +185,29 @@ def compile_bytecode(target: Path, python: str) -> None:
         raise PackageError(f"compileall failed:\n{(result.stdout + result.stderr)[-2000:]}")
 
 
+def check_bytecode(target: Path, python: str) -> None:
+    """Only the runtime's bytecode: a ``.pyc`` of another Python is dead weight."""
+    tag = subprocess.run([python, "-I", "-c", "import sys; print(sys.implementation.cache_tag)"],
+                         capture_output=True, text=True, check=True).stdout.strip()
+    stray = sorted(str(p.relative_to(target)) for p in target.rglob("*.pyc")
+                   if not p.name.endswith(f".{tag}.pyc"))
+    if stray:
+        raise PackageError(f"bytecode of another Python in the artifact: {stray[:3]}")
+
+
 def build_tree(target: Path, python: str, platforms: tuple[str, ...]) -> None:
     """Fill the empty directory ``target`` with the artifact."""
     version = python_version_of(python)
     if version is None:
         raise PackageError(f"{python} does not run")
-    with_deps, without = lambda_requirements()
-    pip_install(target, with_deps, version, platforms, dependencies=True)
-    pip_install(target, without, version, platforms, dependencies=False)
+    check_lock()
+    pip_install_locked(target, version, platforms)
     shutil.rmtree(target / "bin", ignore_errors=True)  # console scripts: no use on Lambda
     copy_sources(target)
     check_tree(target)
     parse_content(target)
     compile_bytecode(target, python)
+    check_bytecode(target, python)
 
 
 def write_zip(tree: Path, zip_path: Path) -> None:

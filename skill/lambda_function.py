@@ -1,15 +1,19 @@
 """AWS Lambda entry point: ``skill.lambda_function.handler``.
 
 The skill is built once per container (on the first request) and reused while it is warm.
+Each request is logged once with the web service's request-log fields, which the runtime's
+JSON log format (template.yaml: LoggingConfig) writes beside its own.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from skill.alexa.runtime import BadRequest, SkillRuntime
 from skill.hosting.settings import runtime_from_env
+from skill.hosting.turn_log import request_log, turn_fields
 
 log = logging.getLogger(__name__)
 _runtime: SkillRuntime | None = None
@@ -19,8 +23,14 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     global _runtime
     if _runtime is None:
         _runtime = runtime_from_env()
+    started = time.perf_counter()
     try:
-        return _runtime.handle(event, context)
+        reply = _runtime.handle(event, context)
     except BadRequest as e:
         log.warning("rejected request: %s", e)
         raise
+    if request_log.isEnabledFor(logging.INFO):  # on Lambda: ApplicationLogLevel INFO
+        fields = turn_fields(event, reply)
+        fields["latency_ms"] = round((time.perf_counter() - started) * 1000, 2)
+        request_log.info("request", extra=fields)
+    return reply

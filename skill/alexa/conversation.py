@@ -96,6 +96,8 @@ class Conversation:
             event = self.create_reminder(_turn(handler_input), event, locale)
         outcome = step(state, event, self.content.routine)
         turn_attributes[AFTER] = outcome
+        if outcome.ask_permission and reminders.asks_by_voice(handler_input):
+            return reminders.ask_by_voice(handler_input, event.time)  # else the card (build)
         return self.build(handler_input, outcome, self.renderers[locale])
 
     # -- the interceptors' work: state in before the handler, state out after it ----------------
@@ -195,7 +197,7 @@ class Conversation:
         profile = outcome.state.profile
         rendered = renderer.render(outcome, profile.equipment, profile.pace)
         rb.speak(rendered.ssml)
-        if outcome.ask_permission:
+        if outcome.ask_permission:  # where Alexa could not ask by voice
             rb.set_card(AskForPermissionsConsentCard(permissions=[reminders.PERMISSION]))
         elif rendered.card is not None:
             rb.set_card(StandardCard(title=rendered.card.title, text=rendered.card.text))

@@ -32,7 +32,8 @@ def _request_type(handler_input: HandlerInput) -> str:
     return getattr(handler_input.request_envelope.request, "object_type", "") or ""
 
 
-TURN_REQUESTS = frozenset({"LaunchRequest", "IntentRequest", "SessionEndedRequest"})
+TURN_REQUESTS = frozenset({"LaunchRequest", "IntentRequest", "SessionEndedRequest",
+                           "Connections.Response"})  # the answer to voice consent
 
 
 class LoadState(AbstractRequestInterceptor):

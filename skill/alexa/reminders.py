@@ -1,4 +1,5 @@
-"""A daily reminder through the Alexa Reminders API (stdlib HTTP: nothing extra on Lambda).
+"""A daily reminder through the Alexa Reminders API (stdlib HTTP: nothing extra on Lambda), and
+the voice consent that grants the permission it needs.
 
 ``POST {apiEndpoint}/v1/alerts/reminders`` with the request's ``apiAccessToken``. Times are
 local to the device (no ``timeZoneId``: Alexa uses the device's) and carry no trailing ``Z``.
@@ -9,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import re
+from collections.abc import Mapping
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -67,3 +70,56 @@ def create(api_endpoint: str, token: str, body: dict[str, Any]) -> str:
 def _is_local(url: str) -> bool:
     """Loopback over http is allowed, for the tests' stand-in of the Alexa API."""
     return url.startswith(("http://127.0.0.1:", "http://localhost:", "http://[::1]:"))
+
+
+# -- voice consent: Alexa asks for the permission by voice ---------------------------------------
+#
+# Without the permission, the skill answers with ``Connections.SendRequest`` (``AskFor``); Alexa
+# asks the user, then sends ``Connections.Response`` carrying the directive's token (here the
+# reminder's time) and ACCEPTED, DENIED or NOT_ANSWERED. Where Alexa cannot ask by voice, the
+# answer has a status code other than 200, and the skill falls back to the consent card.
+
+CONSENT_REQUEST = "Connections.Response"
+CONSENT_TASK = "AskFor"
+_TIME = re.compile(r"([01]\d|2[0-3]):[0-5]\d")
+
+
+def consent_directive(time_hhmm: str | None) -> Any:
+    """``Connections.SendRequest`` asking for the reminders permission; the token keeps the
+    time the user asked for, so the answer can create the reminder."""
+    from ask_sdk_model.interfaces.connections import SendRequestDirective
+
+    payload = {"@type": "AskForPermissionsConsentRequest", "@version": "1",
+               "permissionScope": PERMISSION}
+    return SendRequestDirective(name=CONSENT_TASK, payload=payload, token=time_hhmm or "")
+
+
+def consent_answer(request: Mapping[str, Any]) -> tuple[str, str | None]:
+    """What a ``Connections.Response`` says: ("accepted" | "declined" | "unavailable", time).
+
+    "unavailable" means Alexa could not ask by voice (the card is then the way); a token that is
+    not a time the skill wrote is ignored."""
+    token = request.get("token")
+    time_hhmm = token if isinstance(token, str) and _TIME.fullmatch(token) else None
+    status = request.get("status")
+    code = str(status.get("code")) if isinstance(status, Mapping) else ""
+    payload = request.get("payload")
+    answer = payload.get("status") if isinstance(payload, Mapping) else None
+    if code != "200" or answer not in ("ACCEPTED", "DENIED", "NOT_ANSWERED"):
+        return "unavailable", time_hhmm
+    return ("accepted" if answer == "ACCEPTED" else "declined"), time_hhmm
+
+
+def asks_by_voice(handler_input: Any) -> bool:
+    """Voice consent is asked from a user's request, never from a consent answer (no loop)."""
+    request = getattr(handler_input.context, "request", None)
+    return not (isinstance(request, Mapping) and request.get("type") == CONSENT_REQUEST)
+
+
+def ask_by_voice(handler_input: Any, time_hhmm: str | None) -> Any:
+    """The response that hands the turn to Alexa, which asks for the permission itself; the
+    answer comes back as a ``Connections.Response``."""
+    rb = handler_input.response_builder
+    rb.add_directive(consent_directive(time_hhmm))
+    rb.set_should_end_session(True)
+    return rb.response

@@ -51,6 +51,7 @@ from ask_sdk_runtime.skill import RuntimeConfigurationBuilder
 from ask_sdk_runtime.utils import UserAgentManager
 
 from skill.alexa import envelope, handlers
+from skill.alexa.consent import ConsentResponseHandler
 from skill.alexa.conversation import Clock, Conversation, Turn, utc_now
 from skill.content.loader import Content, load_content
 
@@ -287,6 +288,7 @@ def build_skill(conversation: Conversation, config: SkillConfig) -> AskSkill:
         handlers.LaunchHandler(conversation),
         handlers.IntentHandler(conversation),
         handlers.SessionEndedHandler(conversation),
+        ConsentResponseHandler(conversation),
         handlers.OtherRequestHandler(),
     ):
         builder.add_request_handler(handler)

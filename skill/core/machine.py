@@ -78,7 +78,7 @@ class Event:
     topic: str | None = None  # FAQ topic id
     equipment: str | None = None  # "ball" | "towel"
     side: str | None = None  # weaker side: "left" | "right" | "both" (none weaker)
-    reminder: str | None = None  # "set" | "no_permission" | "no_time" | "failed"
+    reminder: str | None = None  # "set" | "no_permission" | "no_time" | "failed" | "declined"
     time: str | None = None  # reminder time, "HH:MM"
     today: str | None = None  # ISO date, for progress on completion
 
@@ -643,6 +643,8 @@ def _reminder(s: State, e: Event, r: Routine) -> Outcome:
         return replace(_detour(s, r, (prompt("reminder_permission"),)), ask_permission=True)
     if e.reminder == "no_time":
         return _detour(s, r, (prompt("reminder_need_time"),))
+    if e.reminder == "declined":  # the user said no to Alexa's voice consent
+        return _detour(s, r, (prompt("reminder_declined"),))
     return _detour(s, r, (prompt("reminder_failed"),))
 
 

@@ -9,7 +9,6 @@ a hash of the user id. Never the body, never a user id in clear.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import logging
 import time
@@ -17,9 +16,7 @@ from typing import Any
 
 from flask import Flask, Response, g
 
-from skill.alexa.envelope import part, text
-
-request_log = logging.getLogger("knee_routine.requests")
+from skill.hosting.turn_log import request_log, turn_fields
 
 # waitress: its async front end reads whole requests and writes whole responses, so a slow
 # client never holds a worker thread; the threads only run the skill (a few ms per turn).
@@ -96,35 +93,3 @@ def install_request_log(app: Flask) -> None:
             fields.pop("user", None)
         request_log.info("request", extra={"fields": fields})
         return response
-
-
-def turn_fields(event: Any, reply: Any) -> dict[str, Any]:
-    """What is worth logging about one turn, read defensively from untrusted JSON."""
-    fields: dict[str, Any] = {}
-    request = part(event, "request")
-    for key, name in (("requestId", "request_id"), ("type", "type"), ("locale", "locale")):
-        if isinstance(request.get(key), str):
-            fields[name] = request[key][:100]
-    intent = text(request, "intent", "name")
-    if intent is not None:
-        fields["intent"] = intent[:100]
-    user = (text(event, "context", "System", "user", "userId")
-            or text(event, "session", "user", "userId"))
-    if user is not None:
-        fields["user"] = user_hash(user)
-    state = part(reply, "sessionAttributes", "state")
-    if isinstance(state.get("phase"), str):
-        fields["phase"] = state["phase"]
-    pos = state.get("pos")
-    if isinstance(pos, list) and pos and isinstance(pos[0], int):
-        fields["step"] = pos[0] + 1
-    end = part(reply, "response").get("shouldEndSession")
-    if isinstance(end, bool):
-        fields["end_session"] = end
-    return fields
-
-
-def user_hash(user_id: str) -> str:
-    """A short, stable pseudonym: the same user is one id across lines, never in clear."""
-    return hashlib.sha256(user_id.encode("utf-8", "replace")).hexdigest()[:16]
-

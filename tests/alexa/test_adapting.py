@@ -294,16 +294,18 @@ def test_a_daily_reminder_is_created_through_the_reminders_api(skill, alexa_api,
 
 
 @pytest.mark.parametrize("status", [401, 403])
-def test_without_permission_the_user_gets_a_consent_card(skill, alexa_api, status):
+def test_without_permission_alexa_asks_for_consent(skill, alexa_api, status):
+    """By voice first (tests/alexa/test_reminder_consent.py: the answer, and the card where
+    Alexa cannot ask by voice)."""
     url, api = alexa_api
     api.status = status
     s = reminder_session(skill, url)
     s.launch()
     s.say("ReminderIntent", {"time": {"name": "time", "value": "09:00"}})
-    card = s.last["response"]["card"]
-    assert card == {"type": "AskForPermissionsConsent",
-                    "permissions": ["alexa::alerts:reminders:skill:readwrite"]}
-    assert "I need your permission" in s.text and s.open
+    (directive,) = s.last["response"]["directives"]
+    assert directive["type"] == "Connections.SendRequest" and directive["name"] == "AskFor"
+    assert directive["payload"]["permissionScope"] == "alexa::alerts:reminders:skill:readwrite"
+    assert s.last["response"]["shouldEndSession"] is True
 
 
 def test_reminder_failures_are_explained(skill, alexa_api):

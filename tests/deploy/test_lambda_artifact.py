@@ -164,6 +164,32 @@ def test_artifact_ships_compiled_code_and_content_but_not_boto3(built):
     assert missing == [], f"modules without {tag} bytecode: {missing[:5]}"
 
 
+def test_artifact_ships_only_what_runs_on_lambda(built):
+    """No simulator, web app, server, verifier or command line; no bytecode of another Python."""
+    zip_path, python = built
+    names = zipfile.ZipFile(zip_path).namelist()
+    for left_out in ("skill/simulator/", "skill/web.py", "skill/cli.py",
+                     "skill/hosting/server.py", "skill/hosting/verifier.py"):
+        assert not [n for n in names if n.startswith(left_out)], left_out
+    assert not [n for n in names if "/static/" in n]
+    tag = subprocess.run([python, "-I", "-c", "import sys; print(sys.implementation.cache_tag)"],
+                         capture_output=True, text=True, check=True).stdout.strip()
+    stray = [n for n in names if n.endswith(".pyc") and not n.endswith(f".{tag}.pyc")]
+    assert stray == []
+
+
+def test_artifact_dependencies_are_the_locked_versions(built):
+    """What is bundled is exactly what requirements-lambda.lock pins (make lock)."""
+    names = zipfile.ZipFile(built[0]).namelist()
+    bundled = {}
+    for name in names:
+        top = name.split("/")[0]
+        if top.endswith(".dist-info") and name.endswith("/METADATA"):
+            project, version = top[: -len(".dist-info")].rsplit("-", 1)
+            bundled[_package_lambda().canonical(project)] = version
+    assert bundled == _package_lambda().locked_versions()
+
+
 def test_artifact_uses_dynamodb_with_the_runtimes_boto3(built, task_root, tmp_path):
     """With the table template.yaml sets, and boto3 from the runtime (never from the zip)."""
     provided = tmp_path / "runtime"  # stands for the Lambda runtime's own boto3
