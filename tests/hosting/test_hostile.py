@@ -12,7 +12,6 @@ and reaches the parser and the skill (a verified request is not a well-formed on
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import json
 import subprocess
 import sys
@@ -40,15 +39,12 @@ from tests.support.envelopes import (
     launch,
     session_ended,
 )
+from tests.support.helpers import now_stamp
 from tests.support.live_server import LiveServer, knee_routine_serve
 
 SAVER = "saver"
 SAVER_ID = f"amzn1.ask.account.{SAVER}"
 EDGE_SCRIPT = Path(__file__).resolve().parents[3] / "shared" / "voice-harness" / "edge_requests.py"
-
-
-def now_stamp() -> str:
-    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass
