@@ -9,6 +9,7 @@ import logging
 from typing import Any
 
 from skill.alexa.runtime import BadRequest, SkillRuntime
+from skill.hosting.request_checks import check_request
 from skill.hosting.settings import runtime_from_env
 
 log = logging.getLogger(__name__)
@@ -20,7 +21,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     if _runtime is None:
         _runtime = runtime_from_env()
     try:
-        return _runtime.handle(event, context)
+        return _runtime.handle(check_request(event), context)
     except BadRequest as e:
         log.warning("rejected request: %s", e)
         raise
