@@ -24,7 +24,6 @@ from typing import Any
 
 from flask import Flask, Response, g, request
 
-from skill.alexa.envelope import part, text
 from skill.alexa.intents import INTENT_EVENTS
 from skill.core.machine import EventKind
 
@@ -116,25 +115,34 @@ def request_fields(method: str, path: str, status: int, latency_ms: float | None
 
 def turn_fields(event: Any, reply: Any) -> dict[str, Any]:
     fields: dict[str, Any] = {}
-    req = part(event, "request")
+    req = _get(event, "request")
     for key, name in (("requestId", "request_id"), ("type", "type"), ("locale", "locale")):
         value = req.get(key)
-        if isinstance(value, str):
+        if type(value) is str:
             fields[name] = value[:100]
-    intent = text(req, "intent", "name")
-    if intent is not None and intent not in PRIVATE_INTENTS:
+    intent = _get(req, "intent").get("name")
+    if type(intent) is str and intent not in PRIVATE_INTENTS:
         fields["intent"] = intent[:100]
-    user = (text(event, "context", "System", "user", "userId")
-            or text(event, "session", "user", "userId"))
-    if user is not None:
+    user = (_get(_get(_get(event, "context"), "System"), "user").get("userId")
+            or _get(_get(event, "session"), "user").get("userId"))
+    if type(user) is str:
         fields["user"] = user_hash(user)
-    pos = part(reply, "sessionAttributes", "state").get("pos")
-    if isinstance(pos, list) and pos and type(pos[0]) is int:
+    pos = _get(_get(reply, "sessionAttributes"), "state").get("pos")
+    if type(pos) is list and pos and type(pos[0]) is int:
         fields["step"] = pos[0] + 1
-    end = part(reply, "response").get("shouldEndSession")
-    if isinstance(end, bool):
+    end = _get(reply, "response").get("shouldEndSession")
+    if type(end) is bool:
         fields["end_session"] = end
     return fields
+
+
+def _get(doc: Any, key: str) -> dict[str, Any]:
+    """``doc[key]`` when both are JSON objects, else an empty one (untrusted JSON)."""
+    value = doc.get(key) if type(doc) is dict else None
+    return value if type(value) is dict else _EMPTY
+
+
+_EMPTY: dict[str, Any] = {}
 
 
 def request_line(created: float, fields: dict[str, Any]) -> str:
@@ -154,7 +162,16 @@ def request_line(created: float, fields: dict[str, Any]) -> str:
 
 def user_hash(user_id: str) -> str:
     """A short, stable pseudonym: the same user is one id across lines, never in clear."""
-    return hashlib.sha256(user_id.encode("utf-8", "replace")).hexdigest()[:16]
+    hashed = _hashes.get(user_id)
+    if hashed is None:
+        hashed = hashlib.sha256(user_id.encode("utf-8", "replace")).hexdigest()[:16]
+        if len(_hashes) >= 4096:
+            _hashes.clear()  # a bound, not an LRU: active users come back at once
+        _hashes[user_id] = hashed
+    return hashed
+
+
+_hashes: dict[str, str] = {}
 
 
 _last_second: list[tuple[int, str]] = [(-1, "")]  # the last second stamped, and its text
