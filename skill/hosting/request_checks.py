@@ -19,8 +19,8 @@ Whatever is dropped is named (never quoted) in one warning line per request.
 
 from __future__ import annotations
 
+import json
 import logging
-import math
 import re
 from typing import Any
 
@@ -32,8 +32,14 @@ MAX_ID_CHARS = 1024  # Alexa's user ids are about 200 characters
 MAX_SLOT_CHARS = 500  # a spoken phrase
 MAX_ATTRIBUTE_CHARS = 256  # the skill writes short keys and values to the session
 MAX_ATTRIBUTE_NUMBER = 10**9
+MAX_DEPTH = 64  # as the web app's parser allows
 
 _UNCLEAN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+# Where unclean characters can hide: in raw JSON only behind an escape (a raw control character
+# or a surrogate is not valid JSON or UTF-8) or as U+FFFE/U+FFFF; in JSON written back from a
+# parsed event, as themselves or an escape. No match: no string needs searching.
+_MAYBE_UNCLEAN_BODY = (b"\\u", b"\\b", b"\\f", b"\xef\xbf\xbe", b"\xef\xbf\xbf")
+_MAYBE_UNCLEAN_JSON = re.compile("[\ud800-\udfff\ufffe\uffff]|\\\\u00|\\\\[bf]")
 
 # The text that identifies a request: any of these not clean refuses it.
 ID_PATHS: tuple[tuple[str, ...], ...] = (
@@ -51,28 +57,28 @@ ID_PATHS: tuple[tuple[str, ...], ...] = (
 
 def check_request(event: Any, body: bytes | None = None) -> Any:
     """``event`` with unclean slots and session attributes dropped; raises ``UntrustedText``
-    when text that identifies it is not clean. ``body``, the raw JSON when at hand, lets a body
-    with no ``\\u`` escape skip the search for characters only an escape can carry."""
-    if not isinstance(event, dict):
+    when text that identifies it is not clean. ``body``, the raw JSON when at hand, tells
+    cheaply whether any string needs searching for characters only an escape can carry."""
+    if type(event) is not dict:
         return event  # not an envelope: the runtime refuses it
-    escapes = body is None or b"\\u" in body
+    search = _may_hold_unclean(event, body)
     dropped: list[str] = []
     attributes = _at(event, "session", "attributes")
-    if isinstance(attributes, dict):
+    if type(attributes) is dict:
         for key in [k for k, v in attributes.items()
-                    if _unclean_tree(k, v, MAX_ATTRIBUTE_CHARS, escapes)]:
+                    if not _fits(k, v, MAX_ATTRIBUTE_CHARS, search)]:
             del attributes[key]
             dropped.append(f"session attribute {_name(key)}")
     slots = _at(event, "request", "intent", "slots")
-    if isinstance(slots, dict):
-        for name in [k for k, v in slots.items() if _unclean_tree(k, v, MAX_SLOT_CHARS, escapes)]:
+    if type(slots) is dict:
+        for name in [k for k, v in slots.items() if not _fits(k, v, MAX_SLOT_CHARS, search)]:
             del slots[name]
             dropped.append(f"slot {_name(name)}")
     for path in ID_PATHS:
         value = _at(event, *path)
-        if isinstance(value, str) and (len(value) > MAX_ID_CHARS or _unclean(value)):
+        if type(value) is str and (len(value) > MAX_ID_CHARS or _UNCLEAN.search(value)):
             raise UntrustedText(f"{'.'.join(path)} is not clean text")
-    if escapes and _unclean_tree("", event, None, True, skip=(attributes, slots)):
+    if search and not _clean(event, (attributes, slots), 0):
         raise UntrustedText("the request holds text that is not clean (a control character "
                             "or a lone surrogate)")
     if dropped:
@@ -80,36 +86,71 @@ def check_request(event: Any, body: bytes | None = None) -> Any:
     return event
 
 
-def _unclean(text: str) -> bool:
-    return _UNCLEAN.search(text) is not None
+def _may_hold_unclean(event: dict[str, Any], body: bytes | None) -> bool:
+    if body is not None:
+        return any(part in body for part in _MAYBE_UNCLEAN_BODY)  # memchr speed
+    try:  # the C encoder, then one regex: far cheaper than looking at every string
+        return _MAYBE_UNCLEAN_JSON.search(json.dumps(event, ensure_ascii=False)) is not None
+    except (TypeError, ValueError, RecursionError):
+        return True
 
 
-def _unclean_tree(key: str, value: Any, max_chars: int | None, escapes: bool,
-                  skip: tuple[Any, ...] = ()) -> bool:
-    """Whether ``key`` or any text, key or number under ``value`` breaks the rules."""
-    stack = [key, value]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, str):
-            if (max_chars is not None and len(node) > max_chars) or (escapes and _unclean(node)):
-                return True
-        elif isinstance(node, dict):
-            if any(node is s for s in skip):
-                continue
-            stack.extend(node.keys())
-            stack.extend(node.values())
-        elif isinstance(node, list):
-            stack.extend(node)
-        elif isinstance(node, int | float) and not isinstance(node, bool) \
-                and max_chars is not None \
-                and not (math.isfinite(node) and abs(node) <= MAX_ATTRIBUTE_NUMBER):
+def _fits(key: Any, value: Any, max_chars: int, search: bool) -> bool:
+    """Whether a slot or an attribute (``key``, ``value``) is clean and within bounds."""
+    return _bounded(key, max_chars, search, 0) and _bounded(value, max_chars, search, 0)
+
+
+def _bounded(node: Any, max_chars: int, search: bool, depth: int) -> bool:
+    kind = type(node)
+    if kind is str:
+        return len(node) <= max_chars and not (search and _UNCLEAN.search(node))
+    if kind is dict:
+        if depth > MAX_DEPTH:
+            return False
+        for k, v in node.items():
+            if len(k) > max_chars or (search and _UNCLEAN.search(k)):
+                return False
+            if type(v) is str:  # the common leaf, without a call
+                if len(v) > max_chars or (search and _UNCLEAN.search(v)):
+                    return False
+            elif not _bounded(v, max_chars, search, depth + 1):
+                return False
+        return True
+    if kind is list:
+        if depth > MAX_DEPTH:
+            return False
+        return all(_bounded(item, max_chars, search, depth + 1) for item in node)
+    if kind is int or kind is float:  # NaN and infinities fail the comparison too
+        return -MAX_ATTRIBUTE_NUMBER <= node <= MAX_ATTRIBUTE_NUMBER
+    return True  # None, True, False
+
+
+def _clean(node: Any, skip: tuple[Any, ...], depth: int) -> bool:
+    """Whether every string (and key) under ``node``, outside ``skip``, is clean text."""
+    kind = type(node)
+    if kind is str:
+        return _UNCLEAN.search(node) is None
+    if kind is dict:
+        if depth > MAX_DEPTH:
+            return False
+        if node is skip[0] or node is skip[1]:
             return True
-    return False
+        for k, v in node.items():
+            if _UNCLEAN.search(k) or not _clean(v, skip, depth + 1):
+                return False
+        return True
+    if kind is list:
+        if depth > MAX_DEPTH:
+            return False
+        for item in node:
+            if not _clean(item, skip, depth + 1):
+                return False
+    return True
 
 
 def _at(doc: Any, *keys: str) -> Any:
     for key in keys:
-        if not isinstance(doc, dict):
+        if type(doc) is not dict:
             return None
         doc = doc.get(key)
     return doc
