@@ -2,7 +2,9 @@
 
 ``POST /alexa`` takes an Alexa request envelope and returns the response envelope;
 ``GET /health`` answers 200. A request that is not a usable envelope gets HTTP 400 (or 413 when
-too large) with a short JSON reason, never a 5xx.
+too large) with a short JSON reason, never a 5xx. In order: the verifier (outside dev mode),
+the JSON parse, the hostile-text checks (``hosting.request_checks``), then the skill; the request
+log (``hosting.request_log``) writes one line for each.
 """
 
 from __future__ import annotations
