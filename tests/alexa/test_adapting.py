@@ -15,6 +15,7 @@ from skill.output.screen import step_document
 from skill.output.timing import ssml_seconds
 from tests.support.envelopes import Session, custom_slot
 from tests.support.helpers import Clock
+from tests.support.helpers import prompt_text as say
 from tests.support.skill_servers import http_skill
 
 APL = {"Alexa.Presentation.APL": {"runtime": {"maxVersion": "2023.2"}}}
@@ -29,10 +30,6 @@ def clock():
 def skill(tmp_path, clock):
     with http_skill(tmp_path / "adapt.sqlite3", CLOCK=clock) as (_, send):
         yield send
-
-
-def say(content, locale, key, **params):
-    return content.for_locale(locale).prompt(key).format(**params)
 
 
 def finish_routine(send, user, locale="en-US"):

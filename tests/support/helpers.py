@@ -57,3 +57,8 @@ def serving_in_thread(server: Any) -> Iterator[Any]:
         server.shutdown()
         server.server_close()
         thread.join(5)
+
+
+def prompt_text(content: Any, locale: str, key: str, **params: Any) -> str:
+    """What a prompt says, as plain text (for comparing with the speech heard)."""
+    return content.for_locale(locale).prompt(key).format(**params)
