@@ -11,7 +11,9 @@ proves the request is Alexa's:
   own thread and its result is kept for the next request;
 - a failed load is remembered for ``failure_ttl_s`` (a negative cache): the same junk URL
   again is refused without a fetch;
-- at most ``max_waiting`` requests wait at all, so junk cannot hold every worker thread.
+- at most ``max_waiting`` requests wait at all, so junk cannot hold every worker thread;
+- a URL that loaded before (Alexa's, when its chain expires and is fetched again) is exempt from
+  both limits, so junk cannot keep the genuine chain from being renewed.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ MAX_FETCHES_IN_FLIGHT = 2
 MAX_WAITING = 8  # requests waiting for a chain at once (the first requests after a start)
 FAILURE_TTL_S = 30.0
 MAX_REMEMBERED_FAILURES = 1024
+MAX_KNOWN_GOOD = 16
 
 T = TypeVar("T")
 
@@ -102,6 +105,7 @@ class BoundedLoader(Generic[T]):
         self._lock = threading.Lock()
         self._jobs: dict[str, Future[T]] = {}  # URL -> its load in flight
         self._failures: OrderedDict[str, tuple[float, str]] = OrderedDict()  # URL -> until, why
+        self._known_good: OrderedDict[str, None] = OrderedDict()  # URLs that loaded before
         self._waiting = 0
 
     def __call__(self, url: str) -> T:
@@ -112,11 +116,12 @@ class BoundedLoader(Generic[T]):
                 if self._monotonic() < failed[0]:
                     raise CertificateError(failed[1])
                 del self._failures[url]
-            if self._waiting >= self._max_waiting:
+            known = url in self._known_good
+            if self._waiting >= self._max_waiting and not known:
                 raise CertificateError("certificate chain fetches are busy")
             job = self._jobs.get(url)
             if job is None:
-                if len(self._jobs) >= self._max_in_flight:
+                if len(self._jobs) >= self._max_in_flight and not known:
                     raise CertificateError("certificate chain fetches are busy")
                 job = self._jobs[url] = Future()
                 start = True
@@ -145,6 +150,10 @@ class BoundedLoader(Generic[T]):
         else:
             with self._lock:
                 del self._jobs[url]
+                self._known_good[url] = None
+                self._known_good.move_to_end(url)
+                while len(self._known_good) > MAX_KNOWN_GOOD:
+                    self._known_good.popitem(last=False)
             job.set_result(result)
 
     def _fail(self, url: str, job: Future[T], reason: str) -> None:

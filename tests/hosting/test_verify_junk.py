@@ -8,6 +8,7 @@ until the test lets go, the worst case of a slow S3. The app is served over loop
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import threading
 import time
@@ -39,6 +40,7 @@ class SlowAmazon:
     """Serves the genuine chain at once; any other URL hangs until ``release``, then 404."""
 
     fetched: list[str] = field(default_factory=list)
+    genuine_pem: bytes = field(default_factory=lambda: default_leaf().chain_pem)
     hanging: int = 0
     released: threading.Event = field(default_factory=threading.Event)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -47,7 +49,7 @@ class SlowAmazon:
         with self.lock:
             self.fetched.append(url)
         if url == GENUINE:
-            return default_leaf().chain_pem
+            return self.genuine_pem
         with self.lock:
             self.hanging += 1
         self.released.wait(30)
@@ -228,3 +230,19 @@ def test_what_needs_no_fetch_is_checked_before_any_fetch(alexa, send, reason):
     reply = send(alexa, "local")
     assert reply.status_code == 400 and reply.json()["error"] == reason
     assert alexa.amazon.fetched == []
+
+
+def test_junk_cannot_keep_an_expired_genuine_chain_from_being_renewed(alexa):
+    alexa.amazon.genuine_pem = default_ca().leaf(not_after=NOW + dt.timedelta(days=1)).chain_pem
+    assert alexa.post(alexa.launch("warm-up")).status_code == 200
+    alexa.amazon.genuine_pem = default_leaf().chain_pem  # Amazon's renewed chain, same key
+    alexa.clock.now = NOW + dt.timedelta(days=2)  # the cached chain has expired
+    with ThreadPoolExecutor(2) as pool:
+        junk = [pool.submit(alexa.post, alexa.launch(f"junk-{i}"), junk_url()) for i in range(2)]
+        wait_for(lambda: alexa.amazon.hanging == 2)  # every fetch slot is taken by junk
+        renewed = alexa.post(alexa.launch("after-expiry"))
+        assert alexa.post(alexa.launch("junk"), junk_url()).json()["error"] \
+            == "certificate chain fetches are busy"
+        [f.result() for f in junk]
+    assert renewed.status_code == 200, renewed.text
+    assert alexa.amazon.fetched.count(GENUINE) == 2
