@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 MAX_ID_CHARS = 1024  # Alexa's user ids are about 200 characters
 MAX_SLOT_CHARS = 500  # a spoken phrase
 MAX_ATTRIBUTE_CHARS = 256  # the skill writes short keys and values to the session
-MAX_ATTRIBUTE_NUMBER = 10**9
+MAX_ATTRIBUTE_NUMBER = 2**53  # a counter or a time in ms fits; 10**30 does not
 MAX_DEPTH = 64  # as the web app's parser allows
 
 _UNCLEAN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
