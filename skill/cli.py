@@ -58,7 +58,8 @@ def _serve(args: argparse.Namespace) -> int:
         raise SetupError(f"no skill id: pass --skill-id or set {SKILL_ID_ENV} to the id the "
                          f"Alexa developer console shows (amzn1.ask.skill...); requests for "
                          f"other skills are refused. For local use, add --dev")
-    from skill.hosting.server import configure_json_logging, serve
+    from skill.hosting.request_log import configure_json_logging
+    from skill.hosting.server import serve
     from skill.web import create_app
 
     db = args.db or database_from_env()

@@ -12,6 +12,7 @@ import time
 from typing import Any
 
 from skill.alexa.runtime import BadRequest, SkillRuntime
+from skill.hosting.request_checks import check_request
 from skill.hosting.settings import runtime_from_env
 from skill.hosting.turn_log import request_log, turn_fields
 
@@ -25,7 +26,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         _runtime = runtime_from_env()
     started = time.perf_counter()
     try:
-        reply = _runtime.handle(event, context)
+        reply = _runtime.handle(check_request(event), context)
     except BadRequest as e:
         log.warning("rejected request: %s", e)
         raise

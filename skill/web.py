@@ -2,7 +2,9 @@
 
 ``POST /alexa`` takes an Alexa request envelope and returns the response envelope;
 ``GET /health`` answers 200. A request that is not a usable envelope gets HTTP 400 (or 413 when
-too large) with a short JSON reason, never a 5xx.
+too large) with a short JSON reason, never a 5xx. In order: the verifier (outside dev mode),
+the JSON parse, the hostile-text checks (``hosting.request_checks``), then the skill; the request
+log (``hosting.request_log``) writes one line for each.
 """
 
 from __future__ import annotations
@@ -16,11 +18,18 @@ from typing import Any
 from flask import Flask, Response, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from skill.alexa.runtime import BadRequest, SkillConfig, SkillRuntime
-from skill.hosting.server import install_request_log
+from skill.alexa import runtime as alexa_runtime
+from skill.alexa.runtime import SkillConfig, SkillRuntime
+from skill.hosting.errors import BadRequest
+from skill.hosting.request_checks import check_request
+from skill.hosting.request_log import install_request_log
 from skill.hosting.settings import database_from_env, skill_id_from_env
 
 log = logging.getLogger(__name__)
+
+# Every refusal: the one hierarchy of skill.hosting.errors, and the runtime's class until
+# skill.alexa.runtime re-exports that one (then both names are the same class).
+REFUSALS = (BadRequest, alexa_runtime.BadRequest)
 
 # A verifier checks a request before the skill sees it: verifier(headers, raw_body) raises
 # ``BadRequest`` with a short reason when the request must be refused.
@@ -50,7 +59,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
                          "$KNEE_ROUTINE_SKILL_ID)")
     verifier: Verifier | None = app.config["VERIFIER"]
     if verifier is None and not app.config["DEV"]:
-        verifier = _verifier(app.config)
+        verifier = _verifier(app.config, runtime.config.skill_id)
     app.extensions["knee_routine"] = runtime
     install_request_log(app)
     if app.config["DEV"]:  # the browser simulator: local use only, like DEV itself
@@ -68,10 +77,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         try:
             if verifier is not None:
                 verifier(request.headers, body)
-            g.event = _parse(body)
+            g.event = check_request(_parse(body), body)
             g.reply = runtime.handle(g.event)
             return jsonify(g.reply)
-        except BadRequest as e:  # logged by the request log, with the reason
+        except REFUSALS as e:  # logged by the request log, with the reason
             g.rejected = str(e)
             return jsonify(error=str(e)), 400
 
@@ -102,7 +111,7 @@ def _runtime(config: Mapping[str, Any]) -> SkillRuntime:
     return SkillRuntime(skill_config)
 
 
-def _verifier(config: Mapping[str, Any]) -> Verifier:
+def _verifier(config: Mapping[str, Any], skill_id: str | None) -> Verifier:
     from skill.hosting.verifier import AlexaVerifier, ChainDirectory, load_roots
 
     roots = config["TRUSTED_ROOTS"]
@@ -114,6 +123,7 @@ def _verifier(config: Mapping[str, Any]) -> Verifier:
     return AlexaVerifier(
         trusted_roots=load_roots(pem) if pem is not None else None,
         fetch=ChainDirectory(chains) if chains else None,
+        skill_id=skill_id,
         **({"clock": config["CLOCK"]} if config["CLOCK"] else {}),
     )
 

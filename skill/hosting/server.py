@@ -1,22 +1,26 @@
-"""The production web server (waitress) and the JSON logs.
+"""The production web server: waitress with limits chosen for Alexa's 8 s deadline.
 
-``serve(app, host=..., port=...)`` runs waitress with limits chosen for Alexa's 8 s deadline
-(README, "Production web service"). ``install_request_log(app)`` writes one JSON line per
-request: request id, type, intent, locale, phase and step after the turn, status, latency and
-a hash of the user id. Never the body, never a user id in clear.
+``serve(app, host=..., port=...)`` runs waitress (README, "Production web service"). Before it
+serves, it turns on ``faulthandler``, so a fatal signal (SIGSEGV, or SIGBUS when SQLite's WAL
+index cannot be mapped) writes "Fatal Python error" and every thread's traceback to stderr
+instead of killing the process without a word, and it rate-limits waitress's "Task queue depth"
+warnings (under a sustained overload they came several times a second, for hours).
+The JSON logs live in ``skill.hosting.request_log``.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import json
+import faulthandler
 import logging
+import sys
+import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, Response, g
+from flask import Flask
 
-from skill.hosting.turn_log import request_log, turn_fields
+log = logging.getLogger("knee_routine")
 
 # waitress: its async front end reads whole requests and writes whole responses, so a slow
 # client never holds a worker thread; the threads only run the skill (a few ms per turn).
@@ -30,66 +34,55 @@ WAITRESS_SETTINGS: dict[str, Any] = {
     "asyncore_use_poll": True,  # no select() limit on open sockets
     "ident": "knee-routine",
 }
+QUEUE_WARNING_INTERVAL_S = 60.0
 
 
 def serve(app: Flask, *, host: str, port: int, threads: int | None = None) -> None:
     from waitress.server import create_server
 
+    enable_fault_traceback()
+    limit_queue_warnings()
     settings = {**WAITRESS_SETTINGS, **({"threads": threads} if threads else {})}
     server = create_server(app, host=host, port=port, **settings)
     server.print_listen("Serving on http://{}:{}")
     server.run()
 
 
-# -- logs ---------------------------------------------------------------------------------------
+def enable_fault_traceback() -> None:
+    """A fatal signal leaves a traceback on stderr, not just a dead process."""
+    if not faulthandler.is_enabled():
+        faulthandler.enable(file=sys.stderr, all_threads=True)
+    log.info("faulthandler on: a fatal signal (SIGSEGV, SIGBUS, SIGABRT) writes the Python "
+             "traceback of every thread to stderr before the process dies")
 
 
-class JsonFormatter(logging.Formatter):
-    """One JSON object per line: time, level, logger, message, and a record's ``fields``."""
+class EveryInterval(logging.Filter):
+    """Lets one record through per ``interval_s``; the next one says how many were held back."""
 
-    def format(self, record: logging.LogRecord) -> str:
-        doc: dict[str, Any] = {
-            "time": dt.datetime.fromtimestamp(record.created, dt.UTC)
-            .isoformat(timespec="milliseconds"),
-            "level": record.levelname.lower(),
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
-        doc.update(getattr(record, "fields", {}))
-        if record.exc_info:
-            doc["exception"] = self.formatException(record.exc_info)
-        # ASCII: no raw line separators (U+2028, NEL) or lone surrogates from request fields
-        return json.dumps(doc, ensure_ascii=True, default=str)
+    def __init__(self, interval_s: float, clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__()
+        self.interval_s = interval_s
+        self.clock = clock
+        self._next = float("-inf")
+        self._held = 0
+        self._lock = threading.Lock()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        now = self.clock()
+        with self._lock:
+            if now < self._next:
+                self._held += 1
+                return False
+            self._next = now + self.interval_s
+            held, self._held = self._held, 0
+        if held:
+            record.msg = f"{record.msg} ({held} more like this in the last " \
+                         f"{self.interval_s:g} s not logged)"
+        return True
 
 
-def configure_json_logging(level: int = logging.INFO) -> None:
-    handler = logging.StreamHandler()
-    handler.setFormatter(JsonFormatter())
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level)
-
-
-def install_request_log(app: Flask) -> None:
-    """Log every request as one line. ``POST /alexa`` leaves ``g.event``, ``g.reply`` and
-    ``g.rejected`` for it to read."""
-
-    @app.before_request
-    def start_clock() -> None:
-        g.started = time.perf_counter()
-
-    @app.after_request
-    def log_request(response: Response) -> Response:
-        from flask import request
-
-        fields: dict[str, Any] = {"method": request.method, "path": request.path,
-                                  "status": response.status_code}
-        started = g.get("started")
-        if started is not None:
-            fields["latency_ms"] = round((time.perf_counter() - started) * 1000, 2)
-        fields.update(turn_fields(g.get("event"), g.get("reply")))
-        if g.get("rejected"):  # not Alexa's, or not readable: no user in the log at all
-            fields["reason"] = g.rejected
-            fields.pop("user", None)
-        request_log.info("request", extra={"fields": fields})
-        return response
+def limit_queue_warnings(interval_s: float = QUEUE_WARNING_INTERVAL_S) -> None:
+    """At most one waitress "Task queue depth is N" warning per ``interval_s``."""
+    queue_log = logging.getLogger("waitress.queue")
+    if not any(isinstance(f, EveryInterval) for f in queue_log.filters):
+        queue_log.addFilter(EveryInterval(interval_s))

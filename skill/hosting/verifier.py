@@ -2,33 +2,37 @@
 
 ``AlexaVerifier()`` is the web app's ``VERIFIER``: ``verifier(headers, raw_body)`` returns when the
 request is Alexa's and raises a ``VerificationError`` (a ``BadRequest``: HTTP 400) with a short
-reason when it is not:
+reason when it is not. Everything that needs no network is checked first, so a request that is
+plainly not Alexa's never causes a fetch:
 
-1. ``SignatureCertChainUrl`` is Amazon's: https, host s3.amazonaws.com, port 443 if given, a
-   normalised path under ``/echo.api/``. Anything else is refused before any fetch.
-2. The chain at that URL is fetched once (timeout, size cap), validated (valid now, leaf SAN
-   ``echo-api.amazon.com``, chains to a trusted root) and cached per URL until the first of its
-   certificates expires. Warm requests only do steps 3 and 4.
-3. ``Signature-256`` is the leaf key's RSA PKCS#1 v1.5 / SHA-256 signature of the raw body.
-4. ``request.timestamp`` is within 150 s of the (injectable) clock.
+1. ``Signature-256`` is present and base64; ``SignatureCertChainUrl`` is Amazon's: https, host
+   s3.amazonaws.com, port 443 if given, a normalised path under ``/echo.api/``.
+2. ``request.timestamp`` is within 150 s of the (injectable) clock and, when the verifier knows
+   the skill id, the applicationId is this skill's.
+3. The chain at the normalised URL is fetched (``chains.BoundedLoader``: bounded in number,
+   waiting time and size, failures remembered briefly), validated (valid now, leaf SAN
+   ``echo-api.amazon.com``, chains to a trusted root) and cached per normalised URL until the
+   first of its certificates expires.
+4. The signature is the leaf key's RSA PKCS#1 v1.5 / SHA-256 signature of the raw body.
 
-The applicationId is checked in one place for every entry point: ``SkillRuntime.handle``.
+``SkillRuntime.handle`` checks the applicationId again for every entry point.
 """
 
 from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 import json
 import logging
 import posixpath
 import re
 import threading
-import time
 import warnings
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from cryptography import x509
@@ -40,7 +44,20 @@ from cryptography.utils import CryptographyDeprecationWarning
 from cryptography.x509.verification import DNSName, PolicyBuilder, Store
 from cryptography.x509.verification import VerificationError as ChainInvalid
 
-from skill.alexa.runtime import BadRequest
+from skill.hosting.chains import (  # noqa: F401 (part of this module's interface)
+    MAX_CHAIN_BYTES,
+    BoundedLoader,
+    ChainDirectory,
+    fetch_chain,
+)
+from skill.hosting.errors import (  # noqa: F401 (part of this module's interface)
+    ApplicationIdError,
+    CertificateError,
+    CertificateUrlError,
+    SignatureError,
+    TimestampError,
+    VerificationError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -50,32 +67,11 @@ CHAIN_HOST = "s3.amazonaws.com"
 CHAIN_PATH_PREFIX = "/echo.api/"
 ALEXA_SAN = "echo-api.amazon.com"
 TIMESTAMP_TOLERANCE_S = 150
-MAX_CHAIN_BYTES = 64 * 1024  # Amazon's chain is about 5 KB
-FETCH_TIMEOUT_S = (2.0, 3.0)  # connect, read: a cold request still answers within Alexa's 8 s
 MAX_CACHED_CHAINS = 16
+MAX_CHAIN_URL_CHARS = 512
 
 Clock = Callable[[], dt.datetime]
 Fetch = Callable[[str], bytes]  # normalised chain URL -> PEM bytes
-
-
-class VerificationError(BadRequest):
-    """The request cannot be shown to come from Alexa."""
-
-
-class CertificateUrlError(VerificationError):
-    """``SignatureCertChainUrl`` is missing or not where Amazon keeps Alexa's certificate."""
-
-
-class CertificateError(VerificationError):
-    """The certificate chain could not be fetched, or is not Alexa's valid signing chain."""
-
-
-class SignatureError(VerificationError):
-    """``Signature-256`` is missing, malformed, or not a signature of this body."""
-
-
-class TimestampError(VerificationError):
-    """The request's timestamp is missing or too far from now (a replay or a wrong clock)."""
 
 
 def utc_now() -> dt.datetime:
@@ -85,8 +81,11 @@ def utc_now() -> dt.datetime:
 # -- the certificate URL ----------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=256)  # the few genuine spellings stay; exceptions are not cached
 def check_chain_url(url: str) -> str:
     """The URL to fetch (normalised) if ``url`` is where Amazon serves Alexa's chain."""
+    if len(url) > MAX_CHAIN_URL_CHARS:
+        raise CertificateUrlError("certificate URL is too long")
     try:
         parts = urlsplit(url)
         port = parts.port
@@ -103,53 +102,6 @@ def check_chain_url(url: str) -> str:
     if not path.startswith(CHAIN_PATH_PREFIX):
         raise CertificateUrlError(f"certificate URL path is not under {CHAIN_PATH_PREFIX}")
     return f"https://{CHAIN_HOST}{path}"
-
-
-# -- getting the chain --------------------------------------------------------------------------
-
-
-def fetch_chain(url: str, *, timeout: tuple[float, float] = FETCH_TIMEOUT_S,
-                max_bytes: int = MAX_CHAIN_BYTES) -> bytes:
-    """GET the chain with a timeout, no redirects and a size cap."""
-    import requests
-
-    deadline = time.monotonic() + sum(timeout)
-    try:
-        with requests.get(url, timeout=timeout, stream=True, allow_redirects=False) as reply:
-            if reply.status_code != 200:
-                raise CertificateError(f"certificate chain fetch got HTTP {reply.status_code}")
-            data = bytearray()
-            for chunk in reply.iter_content(8192):
-                data += chunk
-                if len(data) > max_bytes:
-                    raise CertificateError("certificate chain is too large")
-                if time.monotonic() > deadline:
-                    raise CertificateError("certificate chain fetch timed out")
-            return bytes(data)
-    except requests.RequestException as e:
-        raise CertificateError(f"certificate chain fetch failed ({type(e).__name__})") from None
-
-
-class ChainDirectory:
-    """Pre-fetched chains for hosts that cannot reach Amazon: a URL's chain is the file named as
-    the last part of its path (``echo-api-cert-12.pem``). Nothing is fetched."""
-
-    def __init__(self, directory: str | Path, max_bytes: int = MAX_CHAIN_BYTES) -> None:
-        self.directory = Path(directory)
-        self.max_bytes = max_bytes
-        if not self.directory.is_dir():
-            raise ValueError(f"certificate chain directory {self.directory} does not exist")
-
-    def __call__(self, url: str) -> bytes:
-        path = self.directory / posixpath.basename(urlsplit(url).path)
-        try:
-            with path.open("rb") as f:
-                data = f.read(self.max_bytes + 1)
-        except OSError:
-            raise CertificateError("certificate chain is not available offline") from None
-        if len(data) > self.max_bytes:
-            raise CertificateError("certificate chain is too large")
-        return data
 
 
 # -- trusted roots ------------------------------------------------------------------------------
@@ -188,19 +140,24 @@ class TrustedChain:
 
 
 class AlexaVerifier:
-    """``verifier(headers, raw_body)``: returns for Alexa's requests, raises otherwise."""
+    """``verifier(headers, raw_body)``: returns for Alexa's requests, raises otherwise.
+
+    ``skill_id``, when given, refuses other skills' requests before any fetch; ``loader_limits``
+    are ``BoundedLoader``'s keyword arguments (tests make them small)."""
 
     def __init__(self, *, trusted_roots: Iterable[x509.Certificate] | None = None,
                  fetch: Fetch | None = None, clock: Clock = utc_now,
-                 tolerance_s: float = TIMESTAMP_TOLERANCE_S) -> None:
+                 tolerance_s: float = TIMESTAMP_TOLERANCE_S, skill_id: str | None = None,
+                 **loader_limits: Any) -> None:
         self._store = Store(list(trusted_roots) if trusted_roots is not None
                             else certifi_roots())
         self._fetch = fetch or fetch_chain
         self._clock = clock
         self._tolerance_s = tolerance_s
-        self._chains: dict[str, TrustedChain] = {}  # raw header value -> validated chain
+        self._skill_id = skill_id
+        self._chains: dict[str, TrustedChain] = {}  # normalised URL -> validated chain
         self._lock = threading.Lock()
-        self._loading: dict[str, threading.Lock] = {}  # one fetch per URL at a time
+        self._loader = BoundedLoader(self._fetch_and_trust, **loader_limits)
 
     def __call__(self, headers: Mapping[str, str], body: bytes) -> None:
         url = _header(headers, CHAIN_URL_HEADER)
@@ -209,38 +166,33 @@ class AlexaVerifier:
             raise CertificateUrlError(f"{CHAIN_URL_HEADER} header is missing")
         if not encoded:
             raise SignatureError(f"{SIGNATURE_HEADER} header is missing")
-        now = self._clock()
-        chain = self._chains.get(url)
-        if chain is None or now >= chain.expires:
-            chain = self._load(url, now)
         try:
             signature = base64.b64decode(encoded, validate=True)
         except ValueError:
             raise SignatureError(f"{SIGNATURE_HEADER} is not base64") from None
+        fetch_url = check_chain_url(url)
+        now = self._clock()
+        check_body(body, now, self._tolerance_s, self._skill_id)
+        chain = self._chains.get(fetch_url)
+        if chain is None or now >= chain.expires:
+            chain = self._loader(fetch_url)  # valid: the loader checks it at a later now
         try:
             chain.key.verify(signature, body, PKCS1v15(), SHA256())
         except InvalidSignature:
             raise SignatureError("signature does not match the body") from None
-        check_timestamp(body, now, self._tolerance_s)
 
-    # -- cold path ------------------------------------------------------------------------------
+    # -- cold path: runs in the loader's thread --------------------------------------------------
 
-    def _load(self, url: str, now: dt.datetime) -> TrustedChain:
-        fetch_url = check_chain_url(url)
+    def _fetch_and_trust(self, fetch_url: str) -> TrustedChain:
+        now = self._clock()
         with self._lock:
-            loading = self._loading.setdefault(url, threading.Lock())
-        try:
-            with loading:
-                chain = self._chains.get(url)
-                if chain is None or now >= chain.expires:
-                    chain = self.validate(self._fetch(fetch_url), now)
-                    with self._lock:
-                        self._remember(url, chain, now)
-                    log.info("certificate chain %s trusted until %s", fetch_url,
-                             chain.expires.isoformat())
-        finally:
-            with self._lock:
-                self._loading.pop(url, None)
+            chain = self._chains.get(fetch_url)
+        if chain is not None and now < chain.expires:
+            return chain
+        chain = self.validate(self._fetch(fetch_url), now)
+        with self._lock:
+            self._remember(fetch_url, chain, now)
+        log.info("certificate chain %s trusted until %s", fetch_url, chain.expires.isoformat())
         return chain
 
     def _remember(self, url: str, chain: TrustedChain, now: dt.datetime) -> None:
@@ -274,14 +226,28 @@ class AlexaVerifier:
         return TrustedChain(key, min(c.not_valid_after_utc for c in chain))
 
 
-def check_timestamp(body: bytes, now: dt.datetime,
-                    tolerance_s: float = TIMESTAMP_TOLERANCE_S) -> None:
-    """``request.timestamp`` of the body within ``tolerance_s`` of ``now``, either way."""
+def check_body(body: bytes, now: dt.datetime, tolerance_s: float = TIMESTAMP_TOLERANCE_S,
+               skill_id: str | None = None) -> None:
+    """The body's ``request.timestamp`` within ``tolerance_s`` of ``now``, and its
+    applicationId ``skill_id`` when that is given."""
     try:
         event = json.loads(body)
     except (ValueError, RecursionError):
         raise VerificationError("body is not valid JSON") from None
-    request = event.get("request") if isinstance(event, dict) else None
+    if not isinstance(event, dict):
+        raise VerificationError("body is not a JSON object")
+    check_timestamp(event.get("request"), now, tolerance_s)
+    if skill_id is not None:
+        system = event.get("context")
+        system = system.get("System") if isinstance(system, dict) else None
+        app = system.get("application") if isinstance(system, dict) else None
+        if not isinstance(app, dict) or app.get("applicationId") != skill_id:
+            raise ApplicationIdError("applicationId does not match this skill")
+
+
+def check_timestamp(request: Any, now: dt.datetime,
+                    tolerance_s: float = TIMESTAMP_TOLERANCE_S) -> None:
+    """``request.timestamp`` within ``tolerance_s`` of ``now``, either way."""
     stamp = request.get("timestamp") if isinstance(request, dict) else None
     if not isinstance(stamp, str) or len(stamp) > 40:
         raise TimestampError("request timestamp is missing")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import re
 import threading
@@ -15,22 +14,11 @@ from skill.output.render import Renderer
 from skill.output.screen import step_document
 from skill.output.timing import ssml_seconds
 from tests.support.envelopes import Session, custom_slot
+from tests.support.helpers import Clock
+from tests.support.helpers import prompt_text as say
 from tests.support.skill_servers import http_skill
 
 APL = {"Alexa.Presentation.APL": {"runtime": {"maxVersion": "2023.2"}}}
-
-
-class Clock:
-    """A clock the test moves: the skill's idea of now."""
-
-    def __init__(self, start: str = "2026-11-20T09:00:00+00:00") -> None:
-        self.now = dt.datetime.fromisoformat(start)
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-    def next_day(self) -> None:
-        self.now += dt.timedelta(days=1)
 
 
 @pytest.fixture
@@ -42,10 +30,6 @@ def clock():
 def skill(tmp_path, clock):
     with http_skill(tmp_path / "adapt.sqlite3", CLOCK=clock) as (_, send):
         yield send
-
-
-def say(content, locale, key, **params):
-    return content.for_locale(locale).prompt(key).format(**params)
 
 
 def finish_routine(send, user, locale="en-US"):

@@ -13,6 +13,7 @@ import pytest
 
 from skill.content.loader import LOCALES
 from tests.support.envelopes import Session, custom_slot, launch, number_slot, speech_text
+from tests.support.helpers import prompt_text as say
 from tests.support.skill_servers import http_skill, lambda_skill
 
 
@@ -25,11 +26,6 @@ def send(request, tmp_path, monkeypatch):
     else:
         with http_skill(db) as (_, send):
             yield send
-
-
-def say(content, locale, key, **params):
-    """What a prompt says, as plain text (for comparing with the speech heard)."""
-    return content.for_locale(locale).prompt(key).format(**params)
 
 
 def assert_alexa_response(response):

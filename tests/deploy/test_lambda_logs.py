@@ -46,7 +46,7 @@ def test_a_lambda_turn_logs_the_web_services_fields(tmp_path, monkeypatch, caplo
     for on_lambda, on_web in zip(lambda_lines, web_lines, strict=True):
         assert on_lambda["message"] == "request"
         assert set(on_lambda) - {"level", "message", "logger"} == set(on_web) - HTTP_ONLY
-        for key in ("type", "locale", "user", "phase", "end_session"):
+        for key in ("type", "locale", "user", "end_session"):
             assert on_lambda[key] == on_web[key], key
         assert isinstance(on_lambda["latency_ms"], float)
     assert lambda_lines[1]["intent"] == "AMAZON.HelpIntent"

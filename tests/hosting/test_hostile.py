@@ -12,7 +12,6 @@ and reaches the parser and the skill (a verified request is not a well-formed on
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import json
 import subprocess
 import sys
@@ -40,15 +39,12 @@ from tests.support.envelopes import (
     launch,
     session_ended,
 )
+from tests.support.helpers import now_stamp
 from tests.support.live_server import LiveServer, knee_routine_serve
 
 SAVER = "saver"
 SAVER_ID = f"amzn1.ask.account.{SAVER}"
 EDGE_SCRIPT = Path(__file__).resolve().parents[3] / "shared" / "voice-harness" / "edge_requests.py"
-
-
-def now_stamp() -> str:
-    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass
@@ -420,3 +416,109 @@ def test_the_voice_harness_edge_requests_pass_against_the_dev_server(target):
                             capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stdout[-3000:]
     assert result.stdout.strip().splitlines()[-1].endswith(" 0 failed")
+
+
+# -- hostile text: lone surrogates, NUL, over-long strings ----------------------------------------
+
+LONE = "\ud800"
+
+
+def ascii_json(doc: Any) -> bytes:
+    """JSON as Alexa's own serializers write it, with escapes: a lone surrogate survives."""
+    return json.dumps(doc, ensure_ascii=True).encode()
+
+
+def with_state_param(value: Any) -> dict:
+    state = codec.state_to_dict(State())
+    state["last"] = {"speech": [["progress", {"days": value, "streak": 0}]], "reprompt": [],
+                     "seed": 1}
+    return help_intent(attributes={"state": state})
+
+
+# name: (envelope, expected status): 400 where the text names the request, 200 (the part
+# dropped, the turn answered) where it is a slot or a session attribute
+TEXT_CASES: dict[str, tuple[Any, int]] = {
+    "lone surrogate in the user id": (
+        lambda: put(help_intent(), ("session", "user", "userId"), "amzn1.ask.account." + LONE),
+        400),
+    "lone surrogate in the context user id": (
+        lambda: put(help_intent(), ("context", "System", "user", "userId"), LONE), 400),
+    "lone surrogate in the session id": (
+        lambda: put(help_intent(), ("session", "sessionId"), "s" + LONE), 400),
+    "NUL in the request id": (lambda: put(help_intent(), ("request", "requestId"), "r\x00"), 400),
+    "lone surrogate in the locale": (lambda: put(help_intent(), ("request", "locale"),
+                                                 "en-US" + LONE), 400),
+    "lone surrogate in the intent name": (
+        lambda: put(help_intent(), ("request", "intent", "name"), "Faq" + LONE), 400),
+    "user id of 100,000 characters": (
+        lambda: put(help_intent(), ("session", "user", "userId"), "u" * 100_000), 400),
+    "lone surrogate in a device field": (
+        lambda: put(help_intent(), ("context", "System", "device", "supportedInterfaces"),
+                    {LONE: {}}), 400),
+    "lone surrogate in a slot value": (
+        lambda: intent("FaqIntent", custom_slot("topic", "towel" + LONE, "towel"), new=False,
+                       user="edge", timestamp=now_stamp()), 200),
+    "NUL in a slot name": (
+        lambda: intent("FaqIntent", {"to\x00pic": {"name": "topic", "value": "towel"}},
+                       new=False, user="edge", timestamp=now_stamp()), 200),
+    "lone surrogate in a session attribute": (lambda: help_intent(attributes={"x": LONE}), 200),
+    "lone surrogate in a session attribute key": (
+        lambda: help_intent(attributes={LONE: 1}), 200),
+    "NUL in the saved state's phase": (lambda: help_intent(attributes={"state": {
+        **codec.state_to_dict(State()), "phase": "intro\x00"}}), 200),
+    "prompt parameter of 100,000 characters": (lambda: with_state_param("9" * 100_000), 200),
+    "prompt parameter of 10^30": (lambda: with_state_param(10**30), 200),
+    "prompt parameter a lone surrogate": (lambda: with_state_param(LONE), 200),
+}
+
+
+def apologies(content) -> list[str]:
+    return [content.for_locale(locale).prompt("error") for locale in ("en-US", "ja-JP")]
+
+
+@pytest.mark.parametrize("case", TEXT_CASES)
+def test_hostile_text_gets_a_clean_400_or_is_dropped(target, case, content):
+    make, expected = TEXT_CASES[case]
+    reply = target.post(ascii_json(make()))
+    assert reply.status_code == expected, reply.text[:300]
+    if expected == 400:
+        assert isinstance(reply.json()["error"], str)
+    else:
+        assert_rejected_or_answered(reply)
+        assert not any(a in reply.text for a in apologies(content)), "the turn failed"
+    assert target.errors() == [] and "Traceback" not in target.server.output()
+
+
+HOSTILE_TEXT = st.sampled_from([LONE, "\udfff", "\x00", "a\ud83e", "x" * 5000, "\ufffe",
+                                "\x1b[31m", "ﾀｵﾙ\u0000"]) \
+    | st.text(st.characters(categories=["Cs", "Cc"]), min_size=1, max_size=5)
+
+
+@st.composite
+def text_attacks(draw) -> dict:
+    """A sensible envelope with hostile text put in one to three places (a value or a key)."""
+    doc = draw(base_envelopes())
+    for _ in range(draw(st.integers(1, 3))):
+        parent, key = draw(st.sampled_from(list(_spots(doc))))
+        bad = draw(HOSTILE_TEXT)
+        if isinstance(parent, dict) and draw(st.booleans()):
+            parent[bad] = parent.pop(key)
+        else:
+            parent[key] = bad
+    return doc
+
+
+def test_a_fuzz_of_hostile_text_gets_no_traceback_and_no_apology(target, content):
+    said_sorry = apologies(content)
+
+    @settings(max_examples=400, deadline=None, database=None,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @given(doc=text_attacks())
+    def attack(doc: dict) -> None:
+        reply = target.post(ascii_json(doc))
+        assert_rejected_or_answered(reply)
+        assert not any(a in reply.text for a in said_sorry), reply.text[:300]
+
+    attack()
+    assert target.alive()
+    assert target.errors() == [] and "Traceback" not in target.server.output()

@@ -8,7 +8,6 @@ must hold one line per request and no errors.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from concurrent.futures import ThreadPoolExecutor
 
@@ -16,15 +15,12 @@ import requests
 
 from tests.support.alexa_ca import default_ca, default_leaf, signed_headers
 from tests.support.envelopes import APP_ID, Session, launch
+from tests.support.helpers import now_stamp
 from tests.support.live_server import knee_routine_serve
 
 USERS = 32
 CONCURRENCY = 8
 SIGNED_TURNS = 8  # launch, next x4, help, pause, session end
-
-
-def now_stamp() -> str:
-    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def run_user(url: str, user: str) -> list[int]:

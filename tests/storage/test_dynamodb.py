@@ -9,7 +9,6 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -29,6 +28,7 @@ from skill.content.loader import LOCALES, load_content
 from skill.hosting import settings
 from skill.storage import dynamodb as dynamo
 from tests.support.envelopes import Session
+from tests.support.helpers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 REGION = "us-east-1"
@@ -44,16 +44,10 @@ for line in sys.stdin:
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextmanager
 def moto_server(log_dir: Path) -> Iterator[str]:
     """moto's standalone server (DynamoDB and the rest of its AWS) on a loopback port."""
-    port = _free_port()
+    port = free_port()
     log = (log_dir / "moto.log").open("wb")
     server = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1",
                                "-p", str(port)], stdout=log, stderr=subprocess.STDOUT)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,6 +11,7 @@ from werkzeug.serving import make_server
 
 import skill.lambda_function as lambda_function
 from skill.web import create_app
+from tests.support.helpers import serving_in_thread
 
 Send = Callable[[dict], dict]
 
@@ -21,23 +21,15 @@ def http_skill(db: Path, **config) -> Iterator[tuple[str, Send]]:
     """The Flask app served on a free loopback port; yields (url, send)."""
     app = create_app({"DEV": True, "DATABASE": str(db), **config})
     server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     url = f"http://127.0.0.1:{server.server_port}/alexa"
-    http = requests.Session()
 
-    def send(envelope: dict) -> dict:
-        response = http.post(url, json=envelope, timeout=10)
-        assert response.status_code == 200, response.text
-        return response.json()
+    with serving_in_thread(server), requests.Session() as http:
+        def send(envelope: dict) -> dict:
+            response = http.post(url, json=envelope, timeout=10)
+            assert response.status_code == 200, response.text
+            return response.json()
 
-    try:
         yield url, send
-    finally:
-        http.close()
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
 
 
 @contextmanager

@@ -1,0 +1,161 @@
+"""Hostile text kept out of the skill, for both entry points (the web app and Lambda).
+
+``check_request(event, body)`` runs after the JSON is parsed and before the skill sees it.
+Clean text here is a string with no NUL or other control character (tab, newline and carriage
+return aside), no lone surrogate (``"\\ud800"`` parses to one, and breaks every encoder after
+it) and no non-character, within a length that fits where it is:
+
+- text that identifies the request (its ids, type, locale, timestamp, intent name), or any text
+  outside slots and session attributes, that is not clean: the request is refused
+  (``UntrustedText``, a ``BadRequest``: HTTP 400 on the web, a warning line on Lambda);
+- a slot whose text is not clean or is longer than a spoken phrase: the slot is dropped, as if
+  Alexa had not heard it;
+- a session attribute holding text that is not clean, text longer than the skill ever writes
+  there, or a number out of bounds (prompt parameters come back from the session this way):
+  the attribute is dropped and the conversation goes on from the stored record.
+
+Whatever is dropped is named (never quoted) in one warning line per request.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from typing import Any
+
+from skill.hosting.errors import UntrustedText
+
+log = logging.getLogger(__name__)
+
+MAX_ID_CHARS = 1024  # Alexa's user ids are about 200 characters
+MAX_SLOT_CHARS = 500  # a spoken phrase
+MAX_ATTRIBUTE_CHARS = 256  # the skill writes short keys and values to the session
+MAX_ATTRIBUTE_NUMBER = 2**53  # a counter or a time in ms fits; 10**30 does not
+MAX_DEPTH = 64  # as the web app's parser allows
+
+_UNCLEAN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+# Where unclean characters can hide: in raw JSON only behind an escape (a raw control character
+# or a surrogate is not valid JSON or UTF-8) or as U+FFFE/U+FFFF; in JSON written back from a
+# parsed event, as themselves or an escape. No match: no string needs searching.
+_MAYBE_UNCLEAN_BODY = (b"\\u", b"\\b", b"\\f", b"\xef\xbf\xbe", b"\xef\xbf\xbf")
+_MAYBE_UNCLEAN_JSON = re.compile("[\ud800-\udfff\ufffe\uffff]|\\\\u00|\\\\[bf]")
+
+# The text that identifies a request: any of these not clean refuses it.
+ID_PATHS: tuple[tuple[str, ...], ...] = (
+    ("request", "requestId"), ("request", "type"), ("request", "locale"),
+    ("request", "timestamp"), ("request", "intent", "name"), ("request", "dialogState"),
+    ("request", "reason"),
+    ("session", "sessionId"), ("session", "user", "userId"),
+    ("session", "application", "applicationId"),
+    ("context", "System", "user", "userId"), ("context", "System", "application",
+                                                  "applicationId"),
+    ("context", "System", "device", "deviceId"), ("context", "System", "person", "personId"),
+    ("context", "System", "apiEndpoint"),
+)
+
+
+def check_request(event: Any, body: bytes | None = None) -> Any:
+    """``event`` with unclean slots and session attributes dropped; raises ``UntrustedText``
+    when text that identifies it is not clean. ``body``, the raw JSON when at hand, tells
+    cheaply whether any string needs searching for characters only an escape can carry."""
+    if type(event) is not dict:
+        return event  # not an envelope: the runtime refuses it
+    search = _may_hold_unclean(event, body)
+    dropped: list[str] = []
+    attributes = _at(event, "session", "attributes")
+    if type(attributes) is dict:
+        for key in [k for k, v in attributes.items()
+                    if not _fits(k, v, MAX_ATTRIBUTE_CHARS, search)]:
+            del attributes[key]
+            dropped.append(f"session attribute {_name(key)}")
+    slots = _at(event, "request", "intent", "slots")
+    if type(slots) is dict:
+        for name in [k for k, v in slots.items() if not _fits(k, v, MAX_SLOT_CHARS, search)]:
+            del slots[name]
+            dropped.append(f"slot {_name(name)}")
+    for path in ID_PATHS:
+        value = _at(event, *path)
+        if type(value) is str and (len(value) > MAX_ID_CHARS or _UNCLEAN.search(value)):
+            raise UntrustedText(f"{'.'.join(path)} is not clean text")
+    if search and not _clean(event, (attributes, slots), 0):
+        raise UntrustedText("the request holds text that is not clean (a control character "
+                            "or a lone surrogate)")
+    if dropped:
+        log.warning("dropped from the request as unclean text: %s", ", ".join(dropped))
+    return event
+
+
+def _may_hold_unclean(event: dict[str, Any], body: bytes | None) -> bool:
+    if body is not None:
+        return any(part in body for part in _MAYBE_UNCLEAN_BODY)  # memchr speed
+    try:  # the C encoder, then one regex: far cheaper than looking at every string
+        return _MAYBE_UNCLEAN_JSON.search(json.dumps(event, ensure_ascii=False)) is not None
+    except (TypeError, ValueError, RecursionError):
+        return True
+
+
+def _fits(key: Any, value: Any, max_chars: int, search: bool) -> bool:
+    """Whether a slot or an attribute (``key``, ``value``) is clean and within bounds."""
+    return _bounded(key, max_chars, search, 0) and _bounded(value, max_chars, search, 0)
+
+
+def _bounded(node: Any, max_chars: int, search: bool, depth: int) -> bool:
+    kind = type(node)
+    if kind is str:
+        return len(node) <= max_chars and not (search and _UNCLEAN.search(node))
+    if kind is dict:
+        if depth > MAX_DEPTH:
+            return False
+        for k, v in node.items():
+            if len(k) > max_chars or (search and _UNCLEAN.search(k)):
+                return False
+            if type(v) is str:  # the common leaf, without a call
+                if len(v) > max_chars or (search and _UNCLEAN.search(v)):
+                    return False
+            elif not _bounded(v, max_chars, search, depth + 1):
+                return False
+        return True
+    if kind is list:
+        if depth > MAX_DEPTH:
+            return False
+        return all(_bounded(item, max_chars, search, depth + 1) for item in node)
+    if kind is int or kind is float:  # NaN and infinities fail the comparison too
+        return -MAX_ATTRIBUTE_NUMBER <= node <= MAX_ATTRIBUTE_NUMBER
+    return True  # None, True, False
+
+
+def _clean(node: Any, skip: tuple[Any, ...], depth: int) -> bool:
+    """Whether every string (and key) under ``node``, outside ``skip``, is clean text."""
+    kind = type(node)
+    if kind is str:
+        return _UNCLEAN.search(node) is None
+    if kind is dict:
+        if depth > MAX_DEPTH:
+            return False
+        if node is skip[0] or node is skip[1]:
+            return True
+        for k, v in node.items():
+            if _UNCLEAN.search(k) or not _clean(v, skip, depth + 1):
+                return False
+        return True
+    if kind is list:
+        if depth > MAX_DEPTH:
+            return False
+        for item in node:
+            if not _clean(item, skip, depth + 1):
+                return False
+    return True
+
+
+def _at(doc: Any, *keys: str) -> Any:
+    for key in keys:
+        if type(doc) is not dict:
+            return None
+        doc = doc.get(key)
+    return doc
+
+
+def _name(key: Any) -> str:
+    """A dropped part's name for the log: short, ASCII, never the hostile text itself."""
+    return ascii(key[:40]) if isinstance(key, str) else type(key).__name__
