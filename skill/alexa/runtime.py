@@ -53,6 +53,7 @@ from ask_sdk_runtime.utils import UserAgentManager
 from skill.alexa import envelope, handlers
 from skill.alexa.conversation import Clock, Conversation, Turn, utc_now
 from skill.content.loader import Content, load_content
+from skill.output.screen import WireJson
 
 log = logging.getLogger(__name__)
 
@@ -226,7 +227,10 @@ def response_json(envelope: ResponseEnvelope) -> dict[str, Any]:
 
 def to_json(obj: Any) -> Any:
     """What the SDK's ``DefaultSerializer.serialize`` returns, without its per-call reflection:
-    model attributes that are None are left out; enums become values, times ISO strings."""
+    model attributes that are None are left out; enums become values, times ISO strings. JSON
+    already in wire form (the Echo Show's document) passes through as it is."""
+    if type(obj) is WireJson:
+        return obj
     if obj is None or isinstance(obj, str | int | float | bytes):  # bool is an int
         return obj
     if isinstance(obj, dict):
