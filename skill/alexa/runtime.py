@@ -143,7 +143,7 @@ def request_envelope(event: Mapping[str, Any]) -> RequestEnvelope:
         session=None if session is None else Session(
             new=bool(session.get("new")), session_id=_str(session, "sessionId"),
             user=_user(session, "session"),
-            attributes=_object(session, "attributes", "session.attributes"),
+            attributes=_session_attributes(session),
             application=_application(session, "session")),
         context=None if system is None else Context(system=SystemState(
             application=_application(system, "context.System"),
@@ -168,6 +168,29 @@ def _request(req: Mapping[str, Any]) -> Any:
         _object(req, "error", "request.error")
     return request_class(request_id=_str(req, "requestId"),
                          timestamp=_timestamp(req.get("timestamp")), locale=_str(req, "locale"))
+
+
+class JsonAttributes(dict):
+    """Session attributes as parsed from JSON. ``AttributesManager`` deep-copies them each turn;
+    JSON needs no ``copy.deepcopy`` (its memo and dispatch): plain dicts and lists suffice."""
+
+    __slots__ = ()
+
+    def __deepcopy__(self, memo: Any) -> dict[str, Any]:
+        return _json_copy(self)
+
+
+def _json_copy(value: Any) -> Any:
+    if type(value) is dict or type(value) is JsonAttributes:
+        return {key: _json_copy(item) for key, item in value.items()}
+    if type(value) is list:
+        return [_json_copy(item) for item in value]
+    return value  # str, int, float, bool, None: immutable (anything else is shared, as JSON is)
+
+
+def _session_attributes(session: Mapping[str, Any]) -> JsonAttributes | None:
+    attributes = _object(session, "attributes", "session.attributes")
+    return None if attributes is None else JsonAttributes(attributes)
 
 
 def _object(holder: Mapping[str, Any] | None, key: str, where: str | None = None) -> Any:

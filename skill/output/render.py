@@ -76,6 +76,8 @@ class Renderer:
         self.step_card = functools.lru_cache(maxsize=128)(self.step_card)
         self.welcome_card = functools.lru_cache(maxsize=16)(self.welcome_card)
         self._screen_data = functools.lru_cache(maxsize=1024)(self._screen_data)
+        self._intro = functools.lru_cache(maxsize=1024)(self._intro)
+        self._say = functools.lru_cache(maxsize=4096)(self._say)  # a text's SSML, lexicon applied
         self._special = {
             "step_intro": self._step_intro,
             "set": self._set,
@@ -245,10 +247,15 @@ class Renderer:
     # -- special prompts ------------------------------------------------------------------------
 
     def _step_intro(self, args: dict[str, Any], seed: int, tool: str, rate: int) -> str:
-        step = args["step"]
+        # Only the wording variant depends on the seed: key the cache on it, not on the turn.
+        period = len(self.c.prompts["step_heading"]) * len(self.c.prompts["brief_intro"])
+        return self._intro(args["step"], bool(args.get("brief")), seed % period, tool, rate)
+
+    def _intro(self, step: int, brief: bool, seed: int, tool: str, rate: int) -> str:
+        """A step's spoken intro (cached: the same for the same step, wording and pace)."""
         words = self.c.steps[step]
         heading = self.line("step_heading", {"number": step + 1, "step": step}, seed, tool)
-        if args.get("brief"):  # a regular: the title and the one cue that sets them up
+        if brief:  # a regular: the title and the one cue that sets them up
             hint = self.line("brief_intro", {}, seed, tool)
             sections = [heading, hint, words.setup[0], self.line("brief_explain_hint", {}, 0, tool)]
         else:  # the spoken intro keeps to the essentials; the card carries every tip
