@@ -92,3 +92,70 @@ def markdown(results: dict[str, Any]) -> str:
             for t in results["targets"]]
     parts.append("**Targets**:\n\n" + _table(["", "target", "measured", ""], rows))
     return "\n\n".join(parts)
+
+
+# -- the README's figures ---------------------------------------------------------------------
+
+README_NAMES = {
+    "baseline": "interpreter alone", "reference": "ASK hello-world",
+    "ours": "Knee Routine (SQLite)",
+    "reference_dynamodb": "ASK hello-world + ASK DynamoDB adapter",
+    "ours_dynamodb": "Knee Routine (DynamoDB)",
+}
+HTTP_NAMES = {"echo": "Flask echo (floor)", "reference": "ASK hello-world behind Flask",
+              "ours": "Knee Routine, verification off",
+              "ours_verified": "Knee Routine, verification on"}
+
+
+def readme(results: dict[str, Any]) -> str:
+    """The README's "Performance" tables from one run's figures (``python -m bench.report``)."""
+    cases = results["in_process"]["cases"]
+    rows = [["floor: `json.loads` + `json.dumps`", round(cases["floor"]["p50_us"]), "", "", ""],
+            ["ASK hello-world, its intent", round(cases["reference"]["p50_us"]), "1.00", "", ""]]
+    kinds = dict.fromkeys(name.split(" / ")[0] for name in cases if " / " in name)
+    for kind in kinds:
+        speaker, show = cases[f"{kind} / speaker"], cases[f"{kind} / show"]
+        rows.append([f"Knee Routine: {kind}", round(speaker["p50_us"]),
+                     f"**{speaker['ratio_p50']:.2f}**", round(show["p50_us"]),
+                     f"**{show['ratio_p50']:.2f}**"])
+    tables = [_table(["per request, in process", "speaker p50 µs", "ratio", "Echo Show p50 µs",
+                      "ratio"], rows)]
+    cs = results.get("cold_start")
+    if cs:
+        rows = []
+        for kind, name in README_NAMES.items():
+            if kind not in cs:
+                continue
+            c, wall = cs[kind], f"{round(cs[kind]['wall_ms'])}"
+            if f"ratio_wall_{kind}" in cs:
+                wall += f" (**{cs[f'ratio_wall_{kind}']:.2f}×**)"
+            timed = kind != "baseline"
+            rows.append([name, wall, round(c["cpu_ms"]), round(c["import_ms"]) if timed else "",
+                         round(c["answer_ms"], 1) if timed else "", c["peak_rss_mib"]])
+        tables.append(_table(["cold start", "to the answer, ms", "CPU ms", "import ms",
+                              "first answer ms", "peak MiB"], rows))
+    http = results.get("http")
+    if http:
+        rows = []
+        for kind, name in HTTP_NAMES.items():
+            low, high = http["by_connections"]["16"][kind], http["by_connections"]["64"][kind]
+            peak = http["memory"][kind]["peak_rss_kb"] / 1024
+            rows.append([name, round(low["rps"]), round(low["p99_ms"]), round(high["rps"]),
+                         round(high["p99_ms"]), round(peak, 1)])
+        tables.append(_table(["HTTP (loopback)", "16 conn.: req/s", "p99 ms", "64 conn.: req/s",
+                              "p99 ms", "peak RSS MiB"], rows))
+    rows = [[t["name"], t["target"], t["value"], "met" if t["met"] else "**missed**"]
+            for t in results["targets"]]
+    tables.append(_table(["target (ratios from one interleaved run)", "target", "measured", ""],
+                         rows))
+    return "\n\n".join(tables)
+
+
+if __name__ == "__main__":
+    import json
+    import sys
+    from pathlib import Path
+
+    path = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).with_name("results") / \
+        "latest.json"
+    print(readme(json.loads(path.read_text(encoding="utf-8"))))

@@ -68,6 +68,7 @@ def main(argv: list[str] | None = None) -> int:
                 scenario, workdir, sign, signing["files"] if signing else None, expected=expected,
                 rounds=2 if args.quick else 3, seconds=2 if args.quick else 5)
         results["targets"] = targets(results)
+        results["in_process"].pop("answers")  # checked and used; not figures
     finally:
         results["machine"]["loadavg_end"] = _loadavg()
         if not os.environ.get("BENCH_KEEP"):
