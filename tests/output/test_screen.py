@@ -8,11 +8,14 @@ import json
 
 import pytest
 
-from skill.alexa.runtime import to_json
 from skill.content.loader import LOCALES
 from skill.core.machine import Outcome, State, prompt
 from skill.output import screen
 from skill.output.timing import ssml_seconds
+from tests.support.envelopes import Session
+from tests.support.skill_servers import http_skill
+
+APL = {"Alexa.Presentation.APL": {"runtime": {"maxVersion": "2023.2"}}}
 
 
 def _sets(routine):
@@ -75,9 +78,22 @@ def test_a_steps_card_names_the_equipment_asked_for(renderers, content):
         assert cards == [r.step_card(step, tool).text for step in range(len(lc.steps))]
 
 
-def test_the_apl_document_is_written_out_as_the_file_says(content):
-    directive = screen.render_directive({"title": "x"})
-    written = to_json(directive)
-    assert written["type"] == "Alexa.Presentation.APL.RenderDocument"
-    assert written["document"] == json.loads(screen.DOCUMENT_PATH.read_text())
-    assert written["datasources"] == {"knee": {"title": "x"}}
+def test_an_echo_show_gets_the_document_as_the_file_says_and_a_speaker_gets_none(tmp_path):
+    document = json.loads(screen.DOCUMENT_PATH.read_text(encoding="utf-8"))
+    with http_skill(tmp_path / "screen.sqlite3") as (_, send):
+        def show(envelope):
+            envelope["context"]["System"]["device"]["supportedInterfaces"] = APL
+            return send(envelope)
+
+        for user in ("first", "second"):  # the second is served from the caches
+            s = Session(show, user=user)
+            s.launch()
+            s.say("AMAZON.NextIntent")  # step 1's intro
+            shown = s.say("AMAZON.NextIntent")["response"]["directives"]  # its first set
+            assert [d["type"] for d in shown] == ["Alexa.Presentation.APL.RenderDocument"]
+            assert shown[0]["document"] == document
+            assert shown[0]["datasources"]["knee"]["seconds"] > 0
+        speaker = Session(send, user="speaker")
+        speaker.launch()
+        speaker.say("AMAZON.NextIntent")
+        assert "directives" not in speaker.say("AMAZON.NextIntent")["response"]
