@@ -115,7 +115,7 @@ def read(document: str, *, strict: bool = True) -> Iterator[Piece]:
 
     A ``<sub>`` is shown as written and spoken as its alias; nested ``<prosody rate="N%">``
     multiply; ``<desc>`` (an audio clip's description) is neither; ``<p>`` and ``<s>`` part
-    words. A bad break time raises ``ValueError``, or (``strict=False``) counts as no pause.
+    words. A bad break time raises ``ValueError``, or (``strict=False``) is a pause of 0 s.
     """
     rates = [100.0]
     alias: str | None = None  # inside <sub alias>: spoken once, for the whole element
@@ -131,10 +131,12 @@ def read(document: str, *, strict: bool = True) -> Iterator[Piece]:
         attributes = {k: html.unescape(v[1:-1]) for k, v in _ATTRIBUTE.findall(attrs)}
         if name == "break":
             try:
-                yield Piece(pause=break_seconds(attributes))
+                seconds = break_seconds(attributes)
             except ValueError:
                 if strict:
                     raise
+                seconds = 0.0
+            yield Piece(pause=seconds)
         elif name == "sub" and not empty:
             alias = None if closing else attributes.get("alias", "")
             if alias:
