@@ -20,7 +20,8 @@ TOKEN = "kneeRoutineStep"
 
 
 class WireJson(dict):
-    """A JSON object already in wire form, shared and never changed: written out as it is."""
+    """A JSON object already in wire form: the response writer passes it on as it is (no copy),
+    so it must not change afterwards (the document is shared; the screen data is new each turn)."""
 
     __slots__ = ()
 
@@ -49,7 +50,8 @@ def supports_apl(raw: Any) -> bool:
 
 
 def render_directive(data: dict[str, Any]) -> dict[str, Any]:
-    """The RenderDocument directive (as JSON) showing ``data`` (from ``Renderer.screen``); its
-    document is the shared ``step_document()``."""
+    """The RenderDocument directive (as JSON) showing ``data`` (from ``Renderer.screen``, a new
+    dict each turn, so it too is written out as it is); its document is the shared
+    ``step_document()``."""
     return {"type": f"{APL_INTERFACE}.RenderDocument", "token": TOKEN,
-            "document": step_document(), "datasources": {"knee": data}}
+            "document": step_document(), "datasources": WireJson(knee=data)}
