@@ -1,4 +1,9 @@
-"""Cold start: fresh processes that import a Lambda handler and answer one LaunchRequest."""
+"""Cold start: fresh processes that import a Lambda handler and answer one LaunchRequest.
+
+With SQLite (the skill, the hello-world, the interpreter alone) and, given a DynamoDB endpoint
+(moto on loopback), with DynamoDB: the skill's store against the hello-world with Amazon's
+DynamoDB adapter. Each run is a new user, so each launch reads and writes its store.
+"""
 
 from __future__ import annotations
 
@@ -11,20 +16,30 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench import dynamo
+from bench.scenario import for_user
 from bench.stats import median
-from tests.envelopes import APP_ID
+from tests.support.envelopes import APP_ID
 
 CHILD = Path(__file__).with_name("cold_child.py")
 ROOT = Path(__file__).resolve().parent.parent
 KINDS = ("baseline", "reference", "ours")
+DYNAMODB_KINDS = ("reference_dynamodb", "ours_dynamodb")
 
 
-def run_once(kind: str, envelope: Path, workdir: Path, n: int, importtime: bool = False
-             ) -> dict[str, Any]:
+def run_once(kind: str, launch: dict[str, Any], workdir: Path, n: int, importtime: bool = False,
+             aws: dict[str, str] | None = None) -> dict[str, Any]:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "KNEE_ROUTINE_SKILL_ID": APP_ID,
            "KNEE_ROUTINE_DB": str(workdir / f"cold-{kind}-{n}.sqlite3")}  # /tmp is new, too
     env.pop("KNEE_ROUTINE_TABLE", None)
     env.pop("PYTHONDONTWRITEBYTECODE", None)
+    if kind in DYNAMODB_KINDS:
+        if aws is None:
+            raise ValueError(f"{kind} needs a DynamoDB endpoint")
+        env.update(aws)
+        env["KNEE_ROUTINE_TABLE"] = env["DYNAMODB_PERSISTENCE_TABLE_NAME"] = dynamo.TABLE
+    envelope = workdir / f"launch-{kind}-{n}.json"
+    envelope.write_text(json.dumps(for_user(launch, f"bench-cold-{kind}-{n}")), encoding="utf-8")
     command = [sys.executable, *(["-X", "importtime"] if importtime else []), str(CHILD), kind,
                str(envelope)]
     log = workdir / f"cold-{kind}.stderr"
@@ -47,34 +62,38 @@ def run_once(kind: str, envelope: Path, workdir: Path, n: int, importtime: bool 
     return result
 
 
-def measure(launch: dict[str, Any], workdir: Path, rounds: int) -> dict[str, Any]:
+def measure(launch: dict[str, Any], workdir: Path, rounds: int,
+            dynamodb_endpoint: str | None = None) -> dict[str, Any]:
     """Median wall time (process start to the answer written out: what Lambda waits for; the
-    process is frozen, not ended, after it) and in-process times per kind, interleaved."""
-    envelope = workdir / "launch.json"
-    envelope.write_text(json.dumps(launch), encoding="utf-8")
-    for kind in KINDS:  # compiles the .pyc files, as a deployed package has them
-        run_once(kind, envelope, workdir, -1)
-    runs: dict[str, list[dict[str, Any]]] = {kind: [] for kind in KINDS}
-    order = list(KINDS)
+    process is frozen, not ended, after it), in-process times and peak memory per kind,
+    interleaved."""
+    kinds = KINDS + (DYNAMODB_KINDS if dynamodb_endpoint else ())
+    aws = dynamo.aws_env(dynamodb_endpoint) if dynamodb_endpoint else None
+    for kind in kinds:  # compiles the .pyc files, as a deployed package has them
+        run_once(kind, launch, workdir, -1, aws=aws)
+    runs: dict[str, list[dict[str, Any]]] = {kind: [] for kind in kinds}
+    order = list(kinds)
     shuffle = random.Random(11).shuffle
     for n in range(rounds):
         shuffle(order)
         for kind in order:
-            runs[kind].append(run_once(kind, envelope, workdir, n))
+            runs[kind].append(run_once(kind, launch, workdir, n, aws=aws))
     out: dict[str, Any] = {"rounds": rounds}
-    for kind in KINDS:
+    for kind in kinds:
         out[kind] = {key: round(median([r[key] for r in runs[kind]]), 1)
                      for key in ("wall_ms", "cpu_ms", "import_ms", "answer_ms")}
+        out[kind]["peak_rss_mib"] = round(max(r["peak_rss_kb"] for r in runs[kind]) / 1024, 1)
     base = out["baseline"]["wall_ms"]
-    for kind in ("reference", "ours"):
+    for kind in kinds[1:]:
         out[kind]["net_ms"] = round(out[kind]["wall_ms"] - base, 1)
-    out["imports"] = {kind: _median_imports(kind, envelope, workdir)
-                      for kind in ("reference", "ours")}
+    out["imports"] = {kind: _median_imports(kind, launch, workdir, aws)
+                      for kind in kinds if kind != "baseline"}
     return out
 
 
-def _median_imports(kind: str, envelope: Path, workdir: Path, runs: int = 5) -> dict[str, float]:
-    logs = [run_once(kind, envelope, workdir, 1000 + n, importtime=True)["imports"]
+def _median_imports(kind: str, launch: dict[str, Any], workdir: Path,
+                    aws: dict[str, str] | None, runs: int = 5) -> dict[str, float]:
+    logs = [run_once(kind, launch, workdir, 1000 + n, importtime=True, aws=aws)["imports"]
             for n in range(runs)]
     packages = {name for log in logs for name in log}
     medians = {name: round(median([log.get(name, 0.0) for log in logs]), 1) for name in packages}

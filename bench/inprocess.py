@@ -48,18 +48,18 @@ def summary_us(values_ns: list[int]) -> dict[str, float]:
 
 # Where a turn of ours spends its time, by the functions that make up the request path.
 PROFILE_PARTS: dict[str, tuple[tuple[str, str], ...]] = {
-    "render: SSML of the timed set (skill/render.py)": (("render.py", "render"),),
-    "state machine step (skill/machine.py)": (("machine.py", "step"),),
-    "state from/to session attributes (skill/codec.py)": (("codec.py", "state_from_dict"),
-                                                          ("codec.py", "state_to_dict")),
-    "SQLite save of the profile (skill/persistence.py)": (("persistence.py", "save_attributes"),),
+    "render: speech, reprompt, card (skill/output/render.py)": (("render.py", "render"),),
+    "render: screen data (skill/output/render.py)": (("render.py", "screen"),),
+    "state machine step (skill/core/machine.py)": (("machine.py", "step"),),
+    "state from/to session attributes (skill/alexa/codec.py)": (
+        ("codec.py", "state_from_dict"), ("codec.py", "state_to_dict")),
+    "store: load and save (skill/storage/sqlite.py)": (("sqlite.py", "get_attributes"),
+                                                       ("sqlite.py", "save_attributes")),
     "ASK: copy of the session attributes (AttributesManager)": (
         ("attributes_manager.py", "__init__"),),
-    "ASK: response builder (speak/ask/card)": (("response_helper.py", "speak"),
-                                               ("response_helper.py", "ask"),
-                                               ("response_helper.py", "set_card")),
-    "envelope JSON -> ASK objects (skill/builder.py)": (("builder.py", "request_envelope"),),
-    "ASK response -> JSON (skill/builder.py)": (("builder.py", "response_json"),),
+    "envelope JSON -> ASK objects (skill/alexa/runtime.py)": (
+        ("runtime.py", "request_envelope"),),
+    "ASK response -> JSON (skill/alexa/runtime.py)": (("runtime.py", "response_json"),),
 }
 
 

@@ -25,7 +25,7 @@ from typing import Any
 from bench.load import Server, free_port, lua_script, run_wrk
 from bench.scenario import Scenario, for_user, stamped_now
 from bench.stats import median
-from tests.envelopes import APP_ID
+from tests.support.envelopes import APP_ID
 
 USERS = 64  # distinct users per run, each with their own row in the store
 MIN_REQUESTS_FOR_MEMORY = 10_000
@@ -77,13 +77,14 @@ def requests_for(envelope: dict[str, Any], sign: Signer) -> list[tuple[bytes, di
 
 
 def measure(scenario: Scenario, workdir: Path, sign: Signer,
-            chain_files: tuple[Path, Path] | None, *, rounds: int, seconds: float,
+            chain_files: tuple[Path, Path] | None, *, expected: dict[str, Any], rounds: int,
+            seconds: float,
             concurrency: tuple[int, ...] = (16, 64)) -> dict[str, Any]:
     targets = servers(workdir, chain_files)
     try:
         for server in targets.values():
             server.start()
-        check_answers(targets, scenario, sign)
+        check_answers(targets, scenario, sign, expected)
         idle = {name: server.memory_kb()["rss_kb"] for name, server in targets.items()}
         results: dict[int, dict[str, list[dict]]] = {c: {n: [] for n in targets}
                                                       for c in concurrency}
@@ -118,14 +119,15 @@ def measure(scenario: Scenario, workdir: Path, sign: Signer,
     }
 
 
-def check_answers(targets: dict[str, Server], scenario: Scenario, sign: Signer) -> None:
+def check_answers(targets: dict[str, Server], scenario: Scenario, sign: Signer,
+                  expected_answer: dict[str, Any]) -> None:
     """Each server answers as in the conversation (not, say, with an apology), and the verifying
     one refuses an unsigned request: the runs measure what they claim to."""
     for name, server in targets.items():
         body, headers = requests_for(scenario.ours if name != "reference" else
                                      scenario.reference, sign)[0]
         status, answer = _post(server.url, body, headers)
-        expected = scenario.ours_answer["response"] if name.startswith("ours") else None
+        expected = expected_answer["response"] if name.startswith("ours") else None
         if status != 200 or (expected is not None and answer.get("response") != expected):
             raise RuntimeError(f"{name} answered {status} {str(answer)[:300]}")
     if "ours_verified" in targets:

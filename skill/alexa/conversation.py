@@ -15,7 +15,12 @@ from typing import Any
 
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_model import Response
-from ask_sdk_model.ui import AskForPermissionsConsentCard, StandardCard
+from ask_sdk_model.ui import (
+    AskForPermissionsConsentCard,
+    Reprompt,
+    SsmlOutputSpeech,
+    StandardCard,
+)
 
 from skill.alexa import codec, envelope, reminders
 from skill.alexa.intents import phrase_key
@@ -196,7 +201,7 @@ class Conversation:
             return rb.response
         profile = outcome.state.profile
         rendered = renderer.render(outcome, profile.equipment, profile.pace)
-        rb.speak(rendered.ssml)
+        rb.response.output_speech = SsmlOutputSpeech(ssml=rendered.ssml)  # <speak> once
         if outcome.ask_permission:  # where Alexa could not ask by voice
             rb.set_card(AskForPermissionsConsentCard(permissions=[reminders.PERMISSION]))
         elif rendered.card is not None:
@@ -207,8 +212,10 @@ class Conversation:
                 rb.add_directive(_apl_directive(data))
         if outcome.end_session:
             rb.set_should_end_session(True)
-        else:
-            rb.ask(rendered.reprompt)
+        else:  # what ``rb.ask`` does, without unwrapping and wrapping <speak> again
+            rb.response.reprompt = Reprompt(output_speech=SsmlOutputSpeech(
+                ssml=rendered.reprompt or ssml.speak("")))
+            rb.response.should_end_session = False
         return rb.response
 
     def apology(self, handler_input: HandlerInput) -> Response:

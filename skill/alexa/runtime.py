@@ -54,6 +54,7 @@ from skill.alexa import envelope, handlers
 from skill.alexa.consent import ConsentResponseHandler
 from skill.alexa.conversation import Clock, Conversation, Turn, utc_now
 from skill.content.loader import Content, load_content
+from skill.output.screen import WireJson
 
 log = logging.getLogger(__name__)
 
@@ -143,7 +144,7 @@ def request_envelope(event: Mapping[str, Any]) -> RequestEnvelope:
         session=None if session is None else Session(
             new=bool(session.get("new")), session_id=_str(session, "sessionId"),
             user=_user(session, "session"),
-            attributes=_object(session, "attributes", "session.attributes"),
+            attributes=_session_attributes(session),
             application=_application(session, "session")),
         context=None if system is None else Context(system=SystemState(
             application=_application(system, "context.System"),
@@ -168,6 +169,29 @@ def _request(req: Mapping[str, Any]) -> Any:
         _object(req, "error", "request.error")
     return request_class(request_id=_str(req, "requestId"),
                          timestamp=_timestamp(req.get("timestamp")), locale=_str(req, "locale"))
+
+
+class JsonAttributes(dict):
+    """Session attributes as parsed from JSON. ``AttributesManager`` deep-copies them each turn;
+    JSON needs no ``copy.deepcopy`` (its memo and dispatch): plain dicts and lists suffice."""
+
+    __slots__ = ()
+
+    def __deepcopy__(self, memo: Any) -> dict[str, Any]:
+        return _json_copy(self)
+
+
+def _json_copy(value: Any) -> Any:
+    if type(value) is dict or type(value) is JsonAttributes:
+        return {key: _json_copy(item) for key, item in value.items()}
+    if type(value) is list:
+        return [_json_copy(item) for item in value]
+    return value  # str, int, float, bool, None: immutable (anything else is shared, as JSON is)
+
+
+def _session_attributes(session: Mapping[str, Any]) -> JsonAttributes | None:
+    attributes = _object(session, "attributes", "session.attributes")
+    return None if attributes is None else JsonAttributes(attributes)
 
 
 def _object(holder: Mapping[str, Any] | None, key: str, where: str | None = None) -> Any:
@@ -227,7 +251,10 @@ def response_json(envelope: ResponseEnvelope) -> dict[str, Any]:
 
 def to_json(obj: Any) -> Any:
     """What the SDK's ``DefaultSerializer.serialize`` returns, without its per-call reflection:
-    model attributes that are None are left out; enums become values, times ISO strings."""
+    model attributes that are None are left out; enums become values, times ISO strings. JSON
+    already in wire form (the Echo Show's document) passes through as it is."""
+    if type(obj) is WireJson:
+        return obj
     if obj is None or isinstance(obj, str | int | float | bytes):  # bool is an int
         return obj
     if isinstance(obj, dict):

@@ -3,6 +3,9 @@
 A timed set becomes one SSML response: the lead-in, each rep's cues with the holds and rests as
 breaks (chained below Alexa's 10 s limit), a spoken countdown at the end of a hold, and a closing
 line. Cue speech is fitted inside each hold at the locale's stated speaking rate.
+
+What does not change is built once per process (bounded caches): each set's SSML together with
+its narrated length (the Echo Show's countdown), each step's card and screen data.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from typing import Any
 from skill.content.loader import LocaleContent, Routine, StepTiming
 from skill.core.machine import DEFAULT_EQUIPMENT, Outcome, Prompt
 from skill.output import ssml
-from skill.output.timing import speech_seconds, ssml_seconds
+from skill.output.timing import speech_seconds
 
 LEAD_IN_SECONDS = 1.5  # silence after the lead-in, to get into position
 RELAX_TAIL_SECONDS = 1.0  # the last rest of a set, before the closing line
@@ -26,6 +29,31 @@ SECTION_PAUSE_SECONDS = 0.4  # between the parts of an intro, at the normal pace
 class Card:
     title: str
     text: str
+
+
+@dataclass(frozen=True)
+class NarratedSet:
+    """A timed set's SSML fragment and how long it takes to say, counted while it is built."""
+
+    ssml: str
+    seconds: float
+
+
+class _Narration:
+    """SSML pieces and their spoken length (at the locale's normal rate), built side by side."""
+
+    def __init__(self, renderer: Renderer) -> None:
+        self.r = renderer
+        self.parts: list[str] = []
+        self.seconds = 0.0
+
+    def say(self, text: str, then_silence: float = 0.0) -> None:
+        """``text``, then ``then_silence`` seconds of silence (none if not positive)."""
+        self.parts.append(self.r._say(text) + ssml.pause(then_silence))
+        self.seconds += self.r._seconds(text) + ssml.pause_seconds(then_silence)
+
+    def done(self) -> NarratedSet:
+        return NarratedSet(" ".join(self.parts), self.seconds)
 
 
 @dataclass(frozen=True)
@@ -41,8 +69,15 @@ class Renderer:
     def __init__(self, content: LocaleContent, routine: Routine) -> None:
         self.c = content
         self.routine = routine
-        # A set's SSML depends only on its arguments and the content: build each one once.
-        self.narrate_set = functools.lru_cache(maxsize=512)(self.narrate_set)
+        # Sets, cards and screens depend only on their arguments and the content: build each
+        # once per process, in caches bounded by what a routine has (steps x sets x sides x
+        # equipment x paces) with room to spare.
+        self.narrated_set = functools.lru_cache(maxsize=1024)(self.narrated_set)
+        self.step_card = functools.lru_cache(maxsize=128)(self.step_card)
+        self.welcome_card = functools.lru_cache(maxsize=16)(self.welcome_card)
+        self._screen_data = functools.lru_cache(maxsize=1024)(self._screen_data)
+        self._intro = functools.lru_cache(maxsize=1024)(self._intro)
+        self._say = functools.lru_cache(maxsize=4096)(self._say)  # a text's SSML, lexicon applied
         self._special = {
             "step_intro": self._step_intro,
             "set": self._set,
@@ -108,20 +143,26 @@ class Renderer:
 
     def narrate_set(self, step: int, set_index: int, tool: str, gentle: bool = False,
                     side: str | None = None, rate: int = 100) -> str:
-        """The SSML fragment of one timed set.
+        """The SSML fragment of one timed set (see ``narrated_set``)."""
+        return self.narrated_set(step, set_index, tool, gentle, side, rate).ssml
+
+    def narrated_set(self, step: int, set_index: int, tool: str, gentle: bool = False,
+                     side: str | None = None, rate: int = 100) -> NarratedSet:
+        """One timed set: its SSML fragment and its narrated length, built once.
 
         ``side`` names the leg of a one-side-at-a-time set (default: the timing model's);
         ``rate`` is the prosody rate: slower speech stretches the gaps between cues, never a hold.
+        The length counts speech at the locale's normal rate and the breaks as written.
         """
         timing = self.routine.steps[step]
         words = self.c.steps[step]
         speed = rate / 100
         first_side = side if side is not None and timing.sides == "each" else None
-        parts = []
+        out = _Narration(self)
         if gentle:
-            parts.append(self._say(self.line("gentle_reminder", {}, 0, tool)))
+            out.say(self.line("gentle_reminder", {}, 0, tool))
         lead = self._fill(words.set_lead, tool, first_side or timing.side_of(set_index))
-        parts.append(self._say(lead) + ssml.pause(LEAD_IN_SECONDS / speed))
+        out.say(lead, LEAD_IN_SECONDS / speed)
         for rep in range(timing.reps):
             rep_side = first_side or timing.side_of(set_index, rep)
             last_rep = rep == timing.reps - 1
@@ -131,44 +172,56 @@ class Renderer:
                 silent = phase.seconds - self._seconds(cue) / speed - counted
                 if last_rep and phase.relax:
                     silent = min(silent, RELAX_TAIL_SECONDS / speed)
-                parts.append(self._say(cue) + ssml.pause(silent))
+                out.say(cue, silent)
                 for n in range(counted, 0, -1):
                     word = self.c.counts[n]
-                    parts.append(self._say(word) + ssml.pause(1 - self._seconds(word) / speed))
-        parts.append(self._say(self.line("set_end", {}, set_index, tool)))
-        return " ".join(parts)
+                    out.say(word, 1 - self._seconds(word) / speed)
+        out.say(self.line("set_end", {}, set_index, tool))
+        return out.done()
 
     def screen(self, outcome: Outcome, equipment: str | None = None,
                pace: int = 0) -> dict[str, Any] | None:
-        """What an Echo Show displays for a step's intro or timed set (None: nothing to show)."""
-        tool = equipment or DEFAULT_EQUIPMENT
+        """What an Echo Show displays for a step's intro or timed set (None: nothing to show).
+
+        A new dict each call (the caller may change it), copied from the cached data."""
         shown = [p for p in outcome.speech if p.key in ("set", "step_intro")]
         if not shown:
             return None
         args = shown[-1].args
-        step = args["step"]
+        is_set = shown[-1].key == "set"
+        data = self._screen_data(
+            args["step"], args["set"] if is_set else None, args.get("side") if is_set else None,
+            bool(args.get("gentle")) if is_set else False, equipment or DEFAULT_EQUIPMENT,
+            self.rate(pace) if is_set else 100)
+        return {**data, "cues": list(data["cues"])}
+
+    def _screen_data(self, step: int, set_index: int | None, side: str | None, gentle: bool,
+                     tool: str, rate: int) -> dict[str, Any]:
+        """A step's screen (``set_index`` None: its intro), the set's length from the set's
+        narration (the same cached ``NarratedSet`` the speech came from)."""
         words, timing = self.c.steps[step], self.routine.steps[step]
         data: dict[str, Any] = {
             "stepLabel": self.line("screen_step_label", {"number": step + 1}, 0, tool),
             "title": words.title, "side": "", "seconds": 0,
-            "cues": [self._fill(line, tool) for line in words.setup],
+            "cues": tuple(self._fill(line, tool) for line in words.setup),
         }
-        if shown[-1].key != "set":
+        if set_index is None:
             return data
-        side = None
+        leg = None
         if timing.sides == "each":
-            side = args.get("side") or timing.side_of(args["set"])
-            data["side"] = self.line("screen_side", {"side": side}, 0, tool)
+            leg = side or timing.side_of(set_index)
+            data["side"] = self.line("screen_side", {"side": leg}, 0, tool)
         if timing.sides == "alternate":  # the cues name the leg: show the setup instead
             data["side"] = self.line("screen_alternate", {}, 0, tool)
         else:
-            cues = (self._fill(words.cues[p.cue], tool, side) for p in timing.phases)
-            data["cues"] = list(dict.fromkeys(cues))
-        fragment = self._set(args, 0, tool, self.rate(pace))  # the set just narrated (cached)
-        data["seconds"] = round(ssml_seconds(fragment, self.c.rate))
+            cues = (self._fill(words.cues[p.cue], tool, leg) for p in timing.phases)
+            data["cues"] = tuple(dict.fromkeys(cues))
+        narrated = self.narrated_set(step, set_index, tool, gentle, side, rate)
+        data["seconds"] = round(narrated.seconds)
         return data
 
     def step_card(self, step: int, tool: str) -> Card:
+        """A step's card: purpose, setup, tips, mistakes and timing (built once per step)."""
         words, timing = self.c.steps[step], self.routine.steps[step]
         title = self.line("card_title", {"number": step + 1, "step": step}, 0, tool)
 
@@ -194,10 +247,15 @@ class Renderer:
     # -- special prompts ------------------------------------------------------------------------
 
     def _step_intro(self, args: dict[str, Any], seed: int, tool: str, rate: int) -> str:
-        step = args["step"]
+        # Only the wording variant depends on the seed: key the cache on it, not on the turn.
+        period = len(self.c.prompts["step_heading"]) * len(self.c.prompts["brief_intro"])
+        return self._intro(args["step"], bool(args.get("brief")), seed % period, tool, rate)
+
+    def _intro(self, step: int, brief: bool, seed: int, tool: str, rate: int) -> str:
+        """A step's spoken intro (cached: the same for the same step, wording and pace)."""
         words = self.c.steps[step]
         heading = self.line("step_heading", {"number": step + 1, "step": step}, seed, tool)
-        if args.get("brief"):  # a regular: the title and the one cue that sets them up
+        if brief:  # a regular: the title and the one cue that sets them up
             hint = self.line("brief_intro", {}, seed, tool)
             sections = [heading, hint, words.setup[0], self.line("brief_explain_hint", {}, 0, tool)]
         else:  # the spoken intro keeps to the essentials; the card carries every tip
@@ -207,8 +265,8 @@ class Renderer:
         return pause.join(self._say(self._fill(s, tool)) for s in sections)
 
     def _set(self, args: dict[str, Any], seed: int, tool: str, rate: int) -> str:
-        return self.narrate_set(args["step"], args["set"], tool, bool(args.get("gentle")),
-                                args.get("side"), rate)
+        return self.narrated_set(args["step"], args["set"], tool, bool(args.get("gentle")),
+                                 args.get("side"), rate).ssml
 
     def _preparation(self, args: dict[str, Any], seed: int, tool: str, rate: int) -> str:
         pause = ssml.pause(SECTION_PAUSE_SECONDS * 100 / rate)

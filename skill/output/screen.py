@@ -1,6 +1,8 @@
 """Echo Show screens: the APL document in ``content/apl/`` and the data for each step.
 
-Sent only to devices that declare ``Alexa.Presentation.APL``; others get nothing extra.
+Sent only to devices that declare ``Alexa.Presentation.APL``; others get nothing extra. The
+document is read once per process and marked ``WireJson``: the response writer passes it through
+as it is instead of walking it every turn.
 """
 
 from __future__ import annotations
@@ -17,8 +19,15 @@ DOCUMENT_PATH = CONTENT_DIR / "apl" / "step.json"
 TOKEN = "kneeRoutineStep"
 
 
+class WireJson(dict):
+    """A JSON object already in wire form: the response writer passes it on as it is (no copy),
+    so it must not change afterwards (the document is shared; the screen data is new each turn)."""
+
+    __slots__ = ()
+
+
 @functools.cache
-def step_document() -> dict[str, Any]:
+def step_document() -> WireJson:
     """The APL document for a step, checked for the shape Alexa needs."""
     try:
         doc = json.loads(DOCUMENT_PATH.read_text(encoding="utf-8"))
@@ -31,7 +40,7 @@ def step_document() -> dict[str, Any]:
         raise ContentError(DOCUMENT_PATH, "mainTemplate.parameters", 'must be ["payload"]')
     if not isinstance(template.get("items"), list) or not template["items"]:
         raise ContentError(DOCUMENT_PATH, "mainTemplate.items", "must list the screen's items")
-    return doc
+    return WireJson(doc)
 
 
 def supports_apl(raw: Any) -> bool:
@@ -41,6 +50,8 @@ def supports_apl(raw: Any) -> bool:
 
 
 def render_directive(data: dict[str, Any]) -> dict[str, Any]:
-    """The RenderDocument directive (as JSON) showing ``data`` (from ``Renderer.screen``)."""
+    """The RenderDocument directive (as JSON) showing ``data`` (from ``Renderer.screen``, a new
+    dict each turn, so it too is written out as it is); its document is the shared
+    ``step_document()``."""
     return {"type": f"{APL_INTERFACE}.RenderDocument", "token": TOKEN,
-            "document": step_document(), "datasources": {"knee": data}}
+            "document": step_document(), "datasources": WireJson(knee=data)}
