@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from skill.content.loader import SpeechRate
-from skill.output.timing import break_seconds, speech_seconds, ssml_seconds
+from skill.output.ssml import read as read_ssml
+from skill.output.timing import speech_seconds, ssml_seconds
 
 MIN_SHOWN_PAUSE = 1.0  # seconds; shorter breaks are pacing, shown as a space
 
@@ -32,47 +33,27 @@ class Segment:
         return {"text": self.text, "rate": self.rate}
 
 
-_TAG = re.compile(r"<(/?)([\w:-]+)([^>]*?)(/?)>|([^<]+)", re.S)
-_ATTR = re.compile(r"([\w:-]+)\s*=\s*(\"[^\"]*\"|'[^']*')")
-
-
 def speech_segments(ssml: str) -> list[Segment]:
     """SSML as speech and silences, in order: written text, adjacent breaks summed."""
     segments: list[Segment] = []
     words: list[str] = []
-    rates = [100]  # <prosody rate="90%"> nesting
-    skip = 0  # inside an element whose text is not spoken
+    rate = 100
 
     def flush() -> None:
         text = re.sub(r"\s+", " ", "".join(words)).strip()
         words.clear()
         if text:
-            segments.append(Segment(text=text, rate=rates[-1]))
+            segments.append(Segment(text=text, rate=rate))
 
-    for m in _TAG.finditer(ssml or ""):
-        closing, name, attrs, empty, text = m.groups()
-        if text is not None:
-            if not skip:
-                words.append(html.unescape(text))
-            continue
-        name = name.lower()
-        attributes = {k: v[1:-1] for k, v in _ATTR.findall(attrs)}
-        if name == "break":
+    for piece in read_ssml(ssml, strict=False):
+        if piece.audio or piece.written or piece.spoken:
+            if round(piece.rate) != rate:
+                flush()
+                rate = round(piece.rate)
+            words.append(" [audio] " if piece.audio else piece.written)
+        else:  # a break
             flush()
-            segments.append(Segment(pause=_break_seconds(attributes)))
-        elif name == "prosody" and not empty:
-            flush()
-            if closing:
-                rates = rates[:-1] or [100]
-            else:
-                rates.append(_percent(attributes.get("rate"), rates[-1]))
-        elif name == "audio" and not closing:
-            words.append(" [audio] ")
-        elif name == "desc" and not empty:  # an audio clip's description is not spoken
-            skip = max(0, skip + (-1 if closing else 1))
-        elif name in ("p", "s"):
-            words.append(" ")
-        # any other tag (sub, say-as, phoneme, lang, ...): its written text is shown
+            segments.append(Segment(pause=piece.pause))
     flush()
     return _merged(segments)
 
@@ -89,18 +70,6 @@ def _merged(segments: list[Segment]) -> list[Segment]:
         else:
             out.append(seg)
     return out
-
-
-def _break_seconds(attributes: Mapping[str, str]) -> float:
-    try:
-        return break_seconds(dict(attributes))
-    except ValueError:
-        return 0.0
-
-
-def _percent(value: str | None, current: int) -> int:
-    m = re.fullmatch(r"\s*(\d{1,3})%\s*", value or "")
-    return int(m.group(1)) if m else current
 
 
 def format_pause(seconds: float) -> str:
