@@ -11,8 +11,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.stats import median
 from tests.envelopes import APP_ID
+
+from bench.stats import median
 
 CHILD = Path(__file__).with_name("cold_child.py")
 ROOT = Path(__file__).resolve().parent.parent

@@ -19,10 +19,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from tests.envelopes import APP_ID
+
 from bench import coldstart, inprocess, report, throughput
 from bench.scenario import Scenario, build_scenario, environment, scratch_dir, stamped_now
 from bench.stats import ratio
-from tests.envelopes import APP_ID
 
 RESULTS = Path(__file__).with_name("results") / "latest.json"
 PACKAGES = ("ask-sdk-core", "ask-sdk-model", "PyYAML", "Flask", "waitress", "cryptography")

@@ -22,10 +22,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from tests.envelopes import APP_ID
+
 from bench.load import Server, free_port, lua_script, run_wrk
 from bench.scenario import Scenario, for_user, stamped_now
 from bench.stats import median
-from tests.envelopes import APP_ID
 
 USERS = 64  # distinct users per run, each with their own row in the store
 MIN_REQUESTS_FOR_MEMORY = 10_000

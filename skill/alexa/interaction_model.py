@@ -11,8 +11,8 @@ import json
 import re
 import sys
 import unicodedata
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from skill.alexa.intents import INTENT_EVENTS, INTENT_SLOTS, faq_intent_name

@@ -6,9 +6,9 @@ A pattern is text with three kinds of parts:
 - ``<name>``  a named fragment of the same file (``fragments:``), itself a pattern.
 - ``{slot}``  a slot reference, kept as it is for the interaction model.
 
-``expand("(膝|ひざ)(が|)痛い")`` gives 膝が痛い, 膝痛い, ひざが痛い, ひざ痛い. The expansion is written
-by hand, pattern by pattern (no blind product across an intent): a pattern that expands to more
-than ``MAX_PER_PATTERN`` samples is refused as too broad, so an editor splits it instead.
+``expand("(膝|ひざ)(が|)痛い")`` gives 膝が痛い, 膝痛い, ひざが痛い, ひざ痛い. The expansion is
+written by hand, pattern by pattern (no blind product across an intent): a pattern that expands
+to more than ``MAX_PER_PATTERN`` samples is refused as too broad, so an editor splits it.
 """
 
 from __future__ import annotations

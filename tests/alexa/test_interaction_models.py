@@ -1,4 +1,4 @@
-"""The interaction models: built from content alone, in step with the code, within Amazon's limits."""
+"""The interaction models: built from content alone, in step with the code, within limits."""
 
 from __future__ import annotations
 
@@ -144,8 +144,8 @@ def test_invocation_names():
 
 
 @pytest.mark.parametrize("locale, phrases", [
-    ("ja-JP", ["次", "次へ", "もう一度", "一時停止", "再開", "最初から", "準備OK", "つぎ", "はじめて",
-               "まってください", "続けてください", "もう一回言ってください"]),
+    ("ja-JP", ["次", "次へ", "もう一度", "一時停止", "再開", "最初から", "準備OK", "つぎ",
+               "はじめて", "まってください", "続けてください", "もう一回言ってください"]),
     ("en-US", ["ready", "continue", "say that again", "go back", "explain"]),
 ])
 def test_built_ins_are_extended_with_what_users_say(locale, phrases):

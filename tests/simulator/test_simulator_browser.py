@@ -91,7 +91,7 @@ def test_a_turn_through_the_api(client):
     assert data["exchanges"][0]["heard"]["request"] == "LaunchRequest"
     assert data["session"]["id"] and data["session"]["attributes"]
     asked = client.post("/simulator/api/say", json={"locale": "en-US", "user": "api-user",
-                                                    "text": "I have a question about swelling or heat?",
+                                                    "text": "Question about swelling or heat?",
                                                     "session": data["session"]}).get_json()
     (exchange,) = asked["exchanges"]
     assert exchange["request"]["session"]["sessionId"] == data["session"]["id"]
