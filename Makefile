@@ -5,7 +5,8 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run chat test lint bench package lock build-KneeRoutineFunction endpoint manifest sync-models clean
+.PHONY: run chat test lint bench package lock build-KneeRoutineFunction endpoint manifest \
+        sync-models nlu-report clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -72,9 +73,13 @@ bench: $(VENV)/.test
 	sh bench/install-wrk.sh
 	$(BIN)/python -m bench.run
 
-## Fill the FAQ_TOPIC slot type of interaction_models/interactionModels/custom/*.json from content/*/faq.yaml.
+## Write interaction_models/interactionModels/custom/*.json from the phrase patterns in content/<locale>/.
 sync-models: $(VENV)/.web
 	$(BIN)/python -m skill.alexa.interaction_model sync
+
+## Per-intent coverage of tests/phrasings/ with the simulator's NLU, and what it fails to understand.
+nlu-report: $(VENV)/.web
+	$(BIN)/python -m skill.simulator.nlu_report tests/phrasings
 
 clean:
 	rm -rf build dist .pytest_cache .ruff_cache

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Mapping
 from typing import Any
@@ -47,7 +48,24 @@ INTENT_SLOTS: Mapping[str, tuple[str, str]] = {
     "ReminderIntent": ("time", "AMAZON.TIME"),
 }
 
+# GoToStepIntent also reads "the third one", 三つ目: a custom slot whose value ids are numbers.
+ORDINAL_SLOT = ("ordinal", "STEP_ORDINAL")
+
 MAX_SLOT_CHARS = 200
+_FAQ_INTENT = re.compile(r"^Faq((?:[A-Z][a-z0-9]*)+)Intent$")
+
+
+def faq_intent_name(topic_id: str) -> str:
+    """The intent of one FAQ topic: ``no_ball`` -> ``FaqNoBallIntent``."""
+    return "Faq" + "".join(part.capitalize() for part in topic_id.split("_")) + "Intent"
+
+
+def faq_topic_of(intent_name: str) -> str | None:
+    """The topic id an FAQ topic's intent stands for (``FaqNoBallIntent`` -> ``no_ball``)."""
+    m = _FAQ_INTENT.match(intent_name)
+    if m is None:
+        return None
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", m.group(1)).lower()
 
 
 def event_for(intent: Any, today: str | None, faq_index: Mapping[str, str]) -> Event:
@@ -58,6 +76,9 @@ def event_for(intent: Any, today: str | None, faq_index: Mapping[str, str]) -> E
     """
     name = intent.get("name") if isinstance(intent, Mapping) else None
     kind = INTENT_EVENTS.get(name) if isinstance(name, str) else None
+    topic_id = faq_topic_of(name[:MAX_SLOT_CHARS]) if isinstance(name, str) else None
+    if kind is None and topic_id is not None and topic_id in faq_index:
+        return Event(EventKind.FAQ, topic=faq_index[topic_id], today=today)
     if kind is None:
         return Event(EventKind.FALLBACK, today=today)
     slots = intent.get("slots")
@@ -71,7 +92,10 @@ def event_for(intent: Any, today: str | None, faq_index: Mapping[str, str]) -> E
         choice = resolved_id(slot) or phrase_key(_value(slot))
         return Event(kind, equipment=choice if choice in EQUIPMENT else None, today=today)
     if kind is EventKind.GO_TO_STEP:
-        return Event(kind, number=_number(slots.get("step")), today=today)
+        number = _number(slots.get("step"))
+        if number is None:
+            number = _number({"value": resolved_id(slots.get(ORDINAL_SLOT[0])) or ""})
+        return Event(kind, number=number, today=today)
     if kind is EventKind.WEAKER_SIDE:
         slot = slots.get("side")
         side = resolved_id(slot) or phrase_key(_value(slot))

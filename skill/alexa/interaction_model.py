@@ -1,8 +1,8 @@
 """The interaction models in ``interaction_models/``: loading, checking against the code, syncing.
 
 ``python -m skill.alexa.interaction_model check`` lists every problem (exit 1 if any);
-``python -m skill.alexa.interaction_model sync`` rewrites the FAQ_TOPIC slot type from
-``content/*/faq.yaml``.
+``python -m skill.alexa.interaction_model sync`` writes them from ``content/<locale>/``
+(``skill.alexa.model_build``), printing a count per intent.
 """
 
 from __future__ import annotations
@@ -11,15 +11,17 @@ import json
 import re
 import sys
 import unicodedata
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from skill.alexa.intents import INTENT_EVENTS, INTENT_SLOTS
+from skill.alexa.intents import INTENT_EVENTS, INTENT_SLOTS, faq_intent_name
+from skill.alexa.model_build import FAQ_TYPE, ModelSourceError, build
+from skill.alexa.model_limits import problems as limit_problems
 from skill.content.loader import LOCALES, Content, load_content
 
 PACKAGE_DIR = Path(__file__).resolve().parents[2] / "interaction_models"  # ASK CLI skill package
 MODELS_DIR = PACKAGE_DIR / "interactionModels" / "custom"
-FAQ_TYPE = "FAQ_TOPIC"
 _SLOT_REF = re.compile(r"\{(\w+)\}")
 
 
@@ -41,42 +43,45 @@ def sample_key(sample: str) -> str:
     return re.sub(r"\s+", "", unicodedata.normalize("NFKC", sample).casefold())
 
 
-def faq_values(content: Content, locale: str) -> list[dict[str, Any]]:
-    """The FAQ_TOPIC slot values for ``locale``: one per topic, its phrasings as synonyms."""
-    values = []
-    for topic in content.for_locale(locale).faq.values():
-        synonyms = [p for p in dict.fromkeys(topic.phrasings) if p != topic.name]
-        values.append({"id": topic.id, "name": {"value": topic.name, "synonyms": synonyms}})
-    return values
+def render(model: dict[str, Any]) -> str:
+    """A model as it is committed: UTF-8 JSON, two-space indent, a final newline."""
+    return json.dumps(model, ensure_ascii=False, indent=2) + "\n"
 
 
-def sync(content: Content) -> list[Path]:
-    """Write the FAQ_TOPIC values of every model from the content; return the changed files."""
+def sync(content: Content, report: Callable[[str], None] = print) -> list[Path]:
+    """Write every model from the content (a count per intent to ``report``); return the
+    changed files. Raises ModelSourceError for a bad pattern or a sample two intents share."""
     changed = []
     for locale in LOCALES:
-        model = load_model(locale)
-        types = language_model(model).setdefault("types", [])
-        faq_type = next((t for t in types if t["name"] == FAQ_TYPE), None)
-        if faq_type is None:
-            faq_type = {"name": FAQ_TYPE, "values": []}
-            types.append(faq_type)
-        values = faq_values(content, locale)
-        if faq_type["values"] != values:
-            faq_type["values"] = values
-            text = json.dumps(model, ensure_ascii=False, indent=2) + "\n"
-            model_path(locale).write_text(text, encoding="utf-8")
-            changed.append(model_path(locale))
+        built = build(content, locale)
+        for name, count in built.counts.items():
+            report(f"{locale} {name}: {count}")
+        report(f"{locale} total: {sum(built.counts.values())} samples")
+        for problem in limit_problems(built.model, locale):
+            raise ModelSourceError(f"{locale}: {problem}")
+        text = render(built.model)
+        path = model_path(locale)
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            path.write_text(text, encoding="utf-8")
+            changed.append(path)
     return changed
 
 
 def check(content: Content) -> list[str]:
     """Every way the models and the code disagree, as readable lines (empty when all is well)."""
     problems: list[str] = []
-    handled = set(INTENT_EVENTS)
     declared_by_locale = {}
     for locale in LOCALES:
-        lm = language_model(load_model(locale))
+        handled = set(INTENT_EVENTS) | {faq_intent_name(t) for t in content.for_locale(locale).faq}
+        model = load_model(locale)
+        lm = language_model(model)
         where = f"interaction_models/interactionModels/custom/{locale}.json"
+        try:
+            if render(build(content, locale).model) != render(model):
+                problems.append(f"{where}: differs from content/{locale}/ (run `make sync-models`)")
+        except ModelSourceError as exc:
+            problems.append(str(exc))
+        problems += [f"{where}: {p}" for p in limit_problems(model, locale)]
         intents = {i["name"]: i for i in lm["intents"]}
         declared_by_locale[locale] = set(intents)
         for name in sorted(set(intents) - handled):
@@ -102,15 +107,13 @@ def check(content: Content) -> list[str]:
                 if key in owner and owner[key] != name:
                     problems.append(f"{where}: sample {sample!r} is in {owner[key]} and {name}")
                 owner[key] = name
-        faq_type = types.get(FAQ_TYPE)
-        if faq_type is None or faq_type.get("values") != faq_values(content, locale):
-            problems.append(f"{where}: {FAQ_TYPE} differs from content/{locale}/faq.yaml "
-                            "(run `make sync-models`)")
+        if FAQ_TYPE not in types:
+            problems.append(f"{where}: no {FAQ_TYPE} slot type")
         for topic in content.for_locale(locale).faq.values():
-            for phrase in (topic.name, *topic.phrasings):
+            for phrase in topic.phrasings:
                 other = owner.get(sample_key(phrase))
-                if other is not None and other != "FaqIntent":
-                    problems.append(f"{where}: FAQ phrasing {phrase!r} is also a {other} sample")
+                if other is not None and other != faq_intent_name(topic.id):
+                    problems.append(f"{where}: FAQ phrasing {phrase!r} is a {other} sample")
     if len(set(map(frozenset, declared_by_locale.values()))) > 1:
         problems.append("interaction_models: the locales declare different intents")
     return problems
@@ -120,8 +123,14 @@ def main(argv: list[str]) -> int:
     command = argv[0] if argv else "check"
     content = load_content()
     if command == "sync":
-        for path in sync(content):
+        try:
+            changed = sync(content)
+        except ModelSourceError as exc:
+            print(exc, file=sys.stderr)
+            return 1
+        for path in changed:
             print(f"updated {path}")
+        print("models are up to date" if not changed else f"{len(changed)} model(s) written")
         return 0
     if command == "check":
         problems = check(content)

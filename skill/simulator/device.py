@@ -82,7 +82,7 @@ class Exchange:
 
 def closest_samples(heard: Understanding) -> tuple[str, ...]:
     """On a miss, the listed samples nearest to what was said (what a content editor could add)."""
-    return tuple(getattr(heard, "closest", ()) or ())
+    return tuple(heard.closest)
 
 
 def heard_json(heard: Understanding) -> dict[str, Any]:

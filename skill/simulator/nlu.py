@@ -12,6 +12,7 @@ besides the model (wake words, how a skill is named, spoken numbers and times).
 
 from __future__ import annotations
 
+import difflib
 import functools
 import re
 from collections.abc import Mapping
@@ -70,6 +71,7 @@ class Understanding:
     slots: Mapping[str, dict[str, Any]] = field(default_factory=dict)
     invocation: str | None = None  # "launch" or "one_shot" when the utterance named the skill
     sample: str | None = None  # the model sample that matched
+    closest: tuple[str, ...] = ()  # on a fallback: the listed samples nearest to what was said
 
     @property
     def opens_session(self) -> bool:
@@ -86,7 +88,8 @@ class Understanding:
     def to_json(self) -> dict[str, Any]:
         return {"text": self.text, "request": self.request()["type"], "intent": self.intent,
                 "slots": {n: dict(s) for n, s in self.slots.items()},
-                "invocation": self.invocation, "sample": self.sample}
+                "invocation": self.invocation, "sample": self.sample,
+                "closest": list(self.closest)}
 
 
 class Nlu:
@@ -102,9 +105,11 @@ class Nlu:
         lm = language_model(dict(model))
         self.invocation_name: str = lm["invocationName"]
         self.invocation_key = key(self.invocation_name, locale)
+        self._keys: list[tuple[str, Sample]] | None = None
         self.intents: dict[str, dict[str, str]] = {}  # intent -> slot name -> type
         self.sample_texts: dict[str, list[str]] = {}  # intent -> its samples, as written
-        self.samples: list[Sample] = []
+        self.samples: list[Sample] = []  # samples with slots, matched by pattern
+        self.exact: dict[str, Sample] = {}  # samples without slots, by key (first listed wins)
         self.values: dict[str, dict[str, list[SlotValue]]] = {}  # type -> key -> values
         for slot_type in lm.get("types", []):
             table: dict[str, list[SlotValue]] = {}
@@ -122,8 +127,12 @@ class Nlu:
             self.sample_texts[intent["name"]] = list(intent.get("samples", []))
             for text in intent.get("samples", []):
                 sample = self._compile(intent["name"], text, slots)
-                if sample is not None:
+                if sample is None:
+                    continue
+                if sample.slot_types:
                     self.samples.append(sample)
+                else:
+                    self.exact.setdefault(key(text, locale), sample)
 
     @property
     def launch_phrase(self) -> str:
@@ -199,6 +208,13 @@ class Nlu:
         best: tuple[tuple[int, int, int], Understanding] | None = None
         for start, end in readings:
             said = heard.key[start:end]
+            plain = self.exact.get(said)
+            if plain is not None:  # a listed sample said word for word: nothing scores higher
+                score = (1, plain.literal, 1)
+                if best is None or score > best[0]:
+                    best = (score, Understanding(text, plain.intent, self._empty_slots(plain),
+                                                 invocation, plain.text))
+                continue
             for index, sample in enumerate(self.samples):
                 m = sample.pattern.fullmatch(said)
                 if m is None:
@@ -215,7 +231,36 @@ class Nlu:
                                                  sample.text))
         if best is not None:
             return best[1]
-        return Understanding(text, FALLBACK, {}, invocation)
+        said = heard.key[readings[0][0]:readings[0][1]] if readings else heard.key
+        return Understanding(text, FALLBACK, {}, invocation, closest=self.closest(said))
+
+    def _empty_slots(self, sample: Sample) -> dict[str, dict[str, Any]]:
+        return {name: {"name": name, "confirmationStatus": "NONE"}
+                for name in self.intents[sample.intent]}
+
+    def closest(self, said: str, count: int = 3) -> tuple[str, ...]:
+        """The ``count`` listed samples nearest to ``said`` (a key), for a content editor."""
+        if not said:
+            return ()
+        matcher = difflib.SequenceMatcher(None, autojunk=False)
+        matcher.set_seq2(said)
+        best: list[tuple[float, str]] = []  # (ratio, sample text), best first
+        for candidate, sample in self._all_keys():
+            floor = best[-1][0] if len(best) >= count else 0.0
+            matcher.set_seq1(candidate)
+            if matcher.real_quick_ratio() <= floor or matcher.quick_ratio() <= floor:
+                continue
+            ratio = matcher.ratio()
+            if ratio > floor and all(text != sample.text for _, text in best):
+                best = sorted([*best, (ratio, sample.text)], key=lambda b: -b[0])[:count]
+        return tuple(text for _, text in best)
+
+    def _all_keys(self) -> list[tuple[str, Sample]]:
+        if self._keys is None:
+            keyed = [(k, s) for k, s in self.exact.items()]
+            keyed += [(key(s.text, self.locale), s) for s in self.samples]
+            self._keys = keyed
+        return self._keys
 
     def _min_literal(self) -> int:
         return _MIN_LITERAL_FOR_NO_MATCH["unspaced" if self.unspaced else "spaced"]

