@@ -1,7 +1,8 @@
 """The Flask app: ``skill.web.create_app(config=None)``.
 
 ``POST /alexa`` takes an Alexa request envelope and returns the response envelope;
-``GET /health`` answers 200. A request that is not a usable envelope gets HTTP 400 (or 413 when
+``GET /health`` answers 200 when the store can be written and read within a second, else 503.
+A request that is not a usable envelope gets HTTP 400 (or 413 when
 too large) with a short JSON reason, never a 5xx.
 """
 
@@ -13,12 +14,13 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, g, jsonify, request
+from flask import Flask, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from skill.alexa.runtime import BadRequest, SkillConfig, SkillRuntime
 from skill.hosting.server import install_request_log
-from skill.hosting.settings import database_from_env, skill_id_from_env
+from skill.hosting.settings import skill_id_from_env, store_from_env
+from skill.storage.record import StoreError
 
 log = logging.getLogger(__name__)
 
@@ -27,13 +29,13 @@ log = logging.getLogger(__name__)
 Verifier = Callable[[Mapping[str, str], bytes], None]
 
 DEFAULTS: dict[str, Any] = {
-    "DATABASE": None,  # path of the SQLite file; None: $KNEE_ROUTINE_DB or var/knee-routine.sqlite3
+    "DATABASE": None,  # SQLite file; None: the environment's store (settings.store_from_env)
     "SKILL_ID": None,  # None: $KNEE_ROUTINE_SKILL_ID; when set, other skills' requests are refused
     "DEV": False,  # local mode: no request verification
     "VERIFIER": None,  # request verification; None outside DEV: hosting.verifier.AlexaVerifier
     "TRUSTED_ROOTS": None,  # PEM file of roots Alexa's certificate must chain to; None: certifi
     "CHAIN_DIR": None,  # pre-fetched certificate chains (air-gapped); None: fetch from Amazon
-    "PERSISTENCE": None,  # an ASK persistence adapter, instead of SQLite at DATABASE
+    "PERSISTENCE": None,  # a store (skill.storage.record.Store), instead of DATABASE
     "CLOCK": None,  # a callable returning an aware datetime (tests)
     "MAX_CONTENT_LENGTH": 256 * 1024,  # Alexa requests are a few KB
 }
@@ -59,7 +61,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.register_blueprint(simulator)
 
     @app.get("/health")
-    def health() -> Response:
+    def health() -> Any:
+        try:
+            runtime.store.probe()
+        except StoreError as e:
+            log.error("health: the store cannot be written and read: %s", str(e)[:200])
+            return jsonify(status="unavailable", reason="store"), 503
         return jsonify(status="ok")
 
     @app.post("/alexa")
@@ -90,12 +97,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 
 def _runtime(config: Mapping[str, Any]) -> SkillRuntime:
-    persistence = config["PERSISTENCE"]
-    if persistence is None:
-        from skill.storage.sqlite import SQLiteAdapter
-
-        persistence = SQLiteAdapter(config["DATABASE"] or database_from_env())
-    skill_config = SkillConfig(persistence=persistence,
+    store = config["PERSISTENCE"] or store_from_env(config["DATABASE"])
+    skill_config = SkillConfig(persistence=store,
                                skill_id=config["SKILL_ID"] or skill_id_from_env())
     if config["CLOCK"] is not None:
         skill_config.clock = config["CLOCK"]

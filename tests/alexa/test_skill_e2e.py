@@ -115,7 +115,7 @@ def test_resume_in_the_same_session_replays_the_set(send):
     assert resumed.endswith(narrated) and resumed.startswith("Let's pick up at step 1.")
 
 
-def test_pain_mid_set_stops_and_asks_then_sends_to_a_doctor(send, content):
+def test_pain_mid_set_stops_and_asks_then_sends_to_a_doctor(send, content, tmp_path):
     s = Session(send, user="hurts", locale="ja-JP")
     s.launch()
     s.say("AMAZON.NextIntent")
@@ -128,9 +128,16 @@ def test_pain_mid_set_stops_and_asks_then_sends_to_a_doctor(send, content):
     s.say("AMAZON.YesIntent")
     assert say(content, "ja-JP", "pain_see_doctor") in s.text and not s.open
 
+    # Nothing about pain is kept: the stored record holds the place, not the pain answer,
+    # and the next launch is the same as for anyone who stopped there.
+    with sqlite3.connect(tmp_path / "store.sqlite3") as conn:
+        (doc,) = conn.execute("SELECT attributes FROM user_attributes").fetchone()
+    assert "pain" not in doc
     later = Session(send, user="hurts", locale="ja-JP")
     later.launch()
-    assert say(content, "ja-JP", "pain_checkin") in later.text
+    assert say(content, "ja-JP", "pain_checkin") not in later.text
+    assert say(content, "ja-JP", "resume_offer", number=1,
+               title=content.for_locale("ja-JP").steps[0].title) in later.text
 
 
 @pytest.mark.parametrize("locale", LOCALES)

@@ -9,182 +9,24 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
 import time
-import urllib.request
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
-import yaml
 
 from skill.content.loader import LOCALES, load_content
 from skill.hosting import settings
 from skill.storage import dynamodb as dynamo
+from tests.storage.moto import ROOT, lambda_process
 from tests.support.envelopes import Session
 
-ROOT = Path(__file__).resolve().parents[2]
-REGION = "us-east-1"
 NEXT, PAUSE, RESUME = "AMAZON.NextIntent", "AMAZON.PauseIntent", "AMAZON.ResumeIntent"
 TURNS_TO_STEP = {2: 4, 3: 7}  # NextIntents after launch that reach the step's instructions
-
-# Answers envelopes with skill.lambda_function.handler: one JSON line in, one out.
-WORKER = """
-import json, sys
-from skill.lambda_function import handler
-for line in sys.stdin:
-    print(json.dumps(handler(json.loads(line), None)), flush=True)
-"""
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextmanager
-def moto_server(log_dir: Path) -> Iterator[str]:
-    """moto's standalone server (DynamoDB and the rest of its AWS) on a loopback port."""
-    port = _free_port()
-    log = (log_dir / "moto.log").open("wb")
-    server = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1",
-                               "-p", str(port)], stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            if server.poll() is not None:
-                pytest.fail(f"moto server exited with {server.returncode}")
-            try:
-                urllib.request.urlopen(f"{url}/moto-api/", timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            pytest.fail("moto server did not start")
-        yield url
-    finally:
-        server.terminate()
-        server.wait(10)
-        log.close()
-
-
-@pytest.fixture(scope="module")
-def moto_url(tmp_path_factory) -> Iterator[str]:
-    with moto_server(tmp_path_factory.mktemp("moto")) as url:
-        yield url
-
-
-def aws_env(endpoint: str) -> dict[str, str]:
-    """What Lambda would set, pointed at a loopback endpoint; no real credentials anywhere."""
-    return {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_REGION": REGION,
-        "AWS_ENDPOINT_URL_DYNAMODB": endpoint,
-        "AWS_CONFIG_FILE": os.devnull,
-        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-        "AWS_EC2_METADATA_DISABLED": "true",
-    }
-
-
-def _table_properties() -> dict:
-    """The table's key schema and billing mode as template.yaml deploys them."""
-    loader = type("Loader", (yaml.SafeLoader,), {})
-    loader.add_multi_constructor("!", lambda *_: None)
-    template = yaml.load((ROOT / "template.yaml").read_text(encoding="utf-8"), Loader=loader)
-    (table,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::DynamoDB::Table"]
-    return table["Properties"]
-
-
-class Dynamo:
-    """Direct access to the server, as an operator with the AWS console would have."""
-
-    def __init__(self, url: str) -> None:
-        import boto3
-
-        self.client = boto3.client("dynamodb", endpoint_url=url, region_name=REGION,
-                                   aws_access_key_id="testing", aws_secret_access_key="testing")
-
-    def create_table(self, name: str) -> None:
-        props = _table_properties()
-        self.client.create_table(TableName=name, KeySchema=props["KeySchema"],
-                                 AttributeDefinitions=props["AttributeDefinitions"],
-                                 BillingMode=props["BillingMode"])
-        self.client.update_time_to_live(TableName=name,
-                                        TimeToLiveSpecification=props["TimeToLiveSpecification"])
-
-    def item(self, table: str, user: str) -> dict | None:
-        from boto3.dynamodb.types import TypeDeserializer
-
-        raw = self.client.get_item(TableName=table, ConsistentRead=True,
-                                   Key={"id": {"S": f"amzn1.ask.account.{user}"}}).get("Item")
-        return None if raw is None else {k: TypeDeserializer().deserialize(v)
-                                         for k, v in raw.items()}
-
-    def user_ids(self, table: str) -> set[str]:
-        return {i["id"]["S"] for i in self.client.scan(TableName=table)["Items"]}
-
-
-@pytest.fixture
-def dynamo_db(moto_url) -> Dynamo:
-    return Dynamo(moto_url)
-
-
-@pytest.fixture
-def table(dynamo_db) -> str:
-    name = f"knee-routine-{uuid.uuid4().hex[:12]}"
-    dynamo_db.create_table(name)
-    return name
-
-
-@pytest.fixture
-def skill_on(monkeypatch):
-    """The Lambda configuration in this process: a runtime on ``table`` through ``endpoint``."""
-
-    def build(table: str, endpoint: str):
-        for key in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
-            monkeypatch.delenv(key, raising=False)
-        for key, value in aws_env(endpoint).items():
-            monkeypatch.setenv(key, value)
-        monkeypatch.setenv(settings.TABLE_ENV, table)
-        monkeypatch.delenv(settings.SKILL_ID_ENV, raising=False)
-        return settings.runtime_from_env().handle
-
-    return build
-
-
-@contextmanager
-def lambda_process(table: str, endpoint: str) -> Iterator:
-    """A separate process answering like a Lambda container configured by template.yaml."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("KNEE_ROUTINE_", "AWS_"))}
-    env.update(aws_env(endpoint), **{settings.TABLE_ENV: table})
-    proc = subprocess.Popen([sys.executable, "-c", WORKER], cwd=ROOT, env=env, text=True,
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-
-    def send(envelope: dict) -> dict:
-        proc.stdin.write(json.dumps(envelope) + "\n")
-        proc.stdin.flush()
-        line = proc.stdout.readline()
-        assert line, f"the Lambda process died (exit code {proc.poll()})"
-        return json.loads(line)
-
-    try:
-        yield send
-    finally:
-        proc.stdin.close()
-        proc.wait(30)
-        proc.stdout.close()
-
 
 def line(locale: str, key: str, **params) -> str:
     """A prompt as content/ words it (single-variant prompts only)."""
@@ -243,27 +85,6 @@ def test_pause_in_one_process_resume_in_another(locale, moto_url, table, dynamo_
 
     profile = dynamo_db.item(table, "walker")["attributes"]["profile"]
     assert profile["days_done"] == 1 and profile["resume_at"] is None
-
-
-def test_stored_numbers_come_back_as_the_same_types(moto_url, table, skill_on):
-    """DynamoDB turns numbers into Decimal and refuses floats: the store hides both."""
-    from ask_sdk_model import RequestEnvelope, User
-    from ask_sdk_model.context import Context
-    from ask_sdk_model.interfaces.system import SystemState
-
-    skill_on(table, moto_url)
-    store = settings.store_from_env()
-    envelope = RequestEnvelope(context=Context(system=SystemState(user=User(user_id="u-types"))))
-    record = {"v": 1, "profile": {"equipment": "towel", "disclaimer_heard": True,
-                                  "days_done": 12, "streak": 3, "last_day": "2026-11-24",
-                                  "pain_last": False, "resume_at": [4, 0]},
-              "ratio": 0.75}
-    store.save_attributes(envelope, record)
-    loaded = store.get_attributes(envelope)
-    assert loaded == record
-    assert type(loaded["profile"]["days_done"]) is int
-    assert all(type(n) is int for n in loaded["profile"]["resume_at"])
-    assert type(loaded["ratio"]) is float
 
 
 # -- users kept apart ----------------------------------------------------------------------------
@@ -329,10 +150,14 @@ def test_table_gone_mid_session_keeps_the_users_place(moto_url, table, dynamo_db
     assert_apology(session)
     assert session.attributes == place, "the session still holds the user's place"
 
-    dynamo_db.create_table(table)  # the operator restores the table; the user says it again
+    dynamo_db.create_table(table)  # the operator makes the table again; the user says it again
     session.say(NEXT)
     assert session.text == expected
-    assert dynamo_db.item(table, "mid")["attributes"]["profile"]["resume_at"] == [1, 0]
+    # The new table is empty: like a delete, a session that began before it does not write
+    # the old record back. A new launch starts a new record.
+    assert dynamo_db.item(table, "mid") is None
+    Session(send, locale="en-US", user="mid").launch()
+    assert dynamo_db.item(table, "mid")["attributes"]["profile"]["disclaimer_heard"] is True
 
 
 class ThrottlingProxy:
