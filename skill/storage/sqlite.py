@@ -6,6 +6,8 @@ and a single connection does not contend with itself. Faults are survived withou
   restored, a lock released or disk space freed needs nothing more);
 - before each call the file's identity (device, inode) is compared with the one opened: a
   deleted or replaced database is noticed, logged, and a new one opened at the configured path;
+  a file changed by someone else since the last call (its size or time) gets a new connection,
+  so nothing is served from a page cache the file no longer matches (e.g. a page restored);
 - every call waits at most until its ``Deadline`` (the lock, then SQLite's ``busy_timeout``).
 Deleting a user overwrites the freed space (``secure_delete``) and checkpoints the WAL, so no
 copy of the record stays in the file or its WAL.
@@ -69,7 +71,8 @@ class SQLiteStore:
         self.memory = self.path == ":memory:"
         self._lock = threading.Lock()
         self._conn: sqlite3.Connection | None = None
-        self._identity: tuple[int, int] | None = None
+        self._identity: tuple[int, int] | None = None  # (device, inode) of the file opened
+        self._stamp: tuple[int, int] | None = None  # (mtime_ns, size) after our last call
         if not faulthandler.is_enabled():  # a fatal signal (SIGBUS on a broken -shm) says why
             faulthandler.enable(file=sys.stderr)
         with self._connection(Deadline(10.0)):  # fail at start-up, not on the first request
@@ -136,6 +139,7 @@ class SQLiteStore:
             conn = self._open(deadline)
             conn.execute(f"PRAGMA busy_timeout = {max(1, int(deadline.remaining() * 1000))}")
             yield conn
+            self._stamp = self._file_stamp()[1]
         except sqlite3.Error as e:
             self._drop()
             if "locked" in str(e) or "busy" in str(e):
@@ -145,10 +149,14 @@ class SQLiteStore:
             self._lock.release()
 
     def _open(self, deadline: Deadline) -> sqlite3.Connection:
-        if self._conn is not None and not self._same_file():
-            log.error("the database file %s was deleted or replaced: opening a new one there "
-                      "(what was in the old file is not in the new one)", self.path)
-            self._drop()
+        if self._conn is not None and not self.memory:
+            identity, stamp = self._file_stamp()
+            if identity != self._identity:
+                log.error("the database file %s was deleted or replaced: opening a new one "
+                          "there (what was in the old file is not in the new one)", self.path)
+                self._drop()
+            elif stamp != self._stamp:  # written by someone else: read it afresh
+                self._drop()
         if self._conn is None:
             if not self.memory:
                 Path(self.path).parent.mkdir(parents=True, exist_ok=True)
@@ -168,20 +176,18 @@ class SQLiteStore:
                 conn.close()
                 raise
             self._conn = conn
-            self._identity = self._file_identity()
+            self._identity, self._stamp = self._file_stamp()
         return self._conn
 
-    def _file_identity(self) -> tuple[int, int] | None:
+    def _file_stamp(self) -> tuple[tuple[int, int] | None, tuple[int, int] | None]:
+        """The file's identity (device, inode) and its (mtime_ns, size); None if missing."""
         if self.memory:
-            return None
+            return None, None
         try:
             st = os.stat(self.path)
         except OSError:
-            return None
-        return st.st_dev, st.st_ino
-
-    def _same_file(self) -> bool:
-        return self.memory or self._file_identity() == self._identity
+            return None, None
+        return (st.st_dev, st.st_ino), (st.st_mtime_ns, st.st_size)
 
     def _drop(self) -> None:
         if self._conn is not None:
