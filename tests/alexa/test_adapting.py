@@ -21,7 +21,7 @@ APL = {"Alexa.Presentation.APL": {"runtime": {"maxVersion": "2023.2"}}}
 
 
 class Clock:
-    """A clock the test moves: the skill's idea of now."""
+    """A clock the test moves: the time its requests carry."""
 
     def __init__(self, start: str = "2026-11-20T09:00:00+00:00") -> None:
         self.now = dt.datetime.fromisoformat(start)
@@ -40,8 +40,10 @@ def clock():
 
 @pytest.fixture
 def skill(tmp_path, clock):
-    with http_skill(tmp_path / "adapt.sqlite3", CLOCK=clock) as (_, send):
-        yield send
+    """The skill, sent requests timestamped by ``clock`` (the day is the request's)."""
+    with http_skill(tmp_path / "adapt.sqlite3") as (_, send):
+        yield lambda doc: send({**doc, "request": {**doc["request"],
+                                                   "timestamp": clock.now.isoformat()}})
 
 
 def say(content, locale, key, **params):
