@@ -3,7 +3,8 @@
 ``serve(app, host=..., port=...)`` runs waitress with limits chosen for Alexa's 8 s deadline
 (README, "Production web service"). ``install_request_log(app)`` writes one JSON line per
 request: request id, type, intent, locale, phase and step after the turn, status, latency and
-a hash of the user id. Never the body, never a user id in clear.
+a hash of the user id. No intent or phase for a turn about pain (a health answer); never the
+body, never a user id in clear.
 """
 
 from __future__ import annotations
@@ -108,6 +109,7 @@ def turn_fields(event: Any, reply: Any) -> dict[str, Any]:
     intent = text(request, "intent", "name")
     if intent is not None:
         fields["intent"] = intent[:100]
+    before = text(event, "session", "attributes", "state", "phase")
     user = (text(event, "context", "System", "user", "userId")
             or text(event, "session", "user", "userId"))
     if user is not None:
@@ -118,10 +120,19 @@ def turn_fields(event: Any, reply: Any) -> dict[str, Any]:
     pos = state.get("pos")
     if isinstance(pos, list) and pos and isinstance(pos[0], int):
         fields["step"] = pos[0] + 1
+    if _about_pain(intent, before, fields.get("phase")):  # no health answer in the log
+        fields.pop("intent", None)
+        fields.pop("phase", None)
     end = part(reply, "response").get("shouldEndSession")
     if isinstance(end, bool):
         fields["end_session"] = end
     return fields
+
+
+def _about_pain(intent: str | None, *phases: str | None) -> bool:
+    """A turn that reports pain or answers a pain question: its intent (yes, no) and phase
+    would tell a reader of the log about the user's health."""
+    return intent == "PainIntent" or any(p is not None and p.startswith("pain") for p in phases)
 
 
 def user_hash(user_id: str) -> str:
