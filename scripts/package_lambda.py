@@ -31,9 +31,8 @@ LAMBDA_PYTHON = "3.13"  # template.yaml: Runtime python3.13
 LAMBDA_PLATFORMS = ("manylinux2014_aarch64", "manylinux_2_28_aarch64")  # Architectures: arm64
 EXTRAS = ("dynamodb",)
 RUNTIME_PROVIDED = frozenset({"boto3", "botocore", "s3transfer", "jmespath"})
-# Installed without their dependencies: the adapter needs only ask-sdk-core (installed anyway)
-# and boto3 (provided by the runtime).
-WITHOUT_DEPENDENCIES = frozenset({"ask-sdk-dynamodb-persistence-adapter"})
+# Installed without their dependencies (none since the ASK DynamoDB adapter was dropped).
+WITHOUT_DEPENDENCIES: frozenset[str] = frozenset()
 ZIP_TIME = (2020, 1, 1, 0, 0, 0)  # fixed, so the same inputs give the same zip
 
 

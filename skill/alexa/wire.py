@@ -64,9 +64,9 @@ FAST_REQUEST_TYPES: Mapping[str, tuple[type, str, frozenset[str]]] = {
 
 
 def request_envelope(event: Mapping[str, Any]) -> RequestEnvelope:
-    """A ``RequestEnvelope`` holding what the SDK and the persistence adapters read (session,
-    user, application, device, request type, id, time and locale), checked as strictly as the
-    SDK's serializer checks them. Raises ``BadRequest``."""
+    """A ``RequestEnvelope`` holding what the SDK and the handlers read (session, user,
+    application, device with its interfaces, the request with its intent and slots), checked
+    as strictly as the SDK's serializer checks them. Raises ``BadRequest``."""
     session = _object(event, "session")
     system = _object(_object(event, "context"), "System", "context.System")
     req = event["request"]

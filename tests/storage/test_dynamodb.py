@@ -22,7 +22,7 @@ import pytest
 from skill.content.loader import LOCALES, load_content
 from skill.hosting import settings
 from skill.storage import dynamodb as dynamo
-from tests.storage.moto import ROOT, lambda_process
+from tests.storage.moto import ROOT, Dynamo, aws_env, lambda_process, moto_server  # noqa: F401 (tests/deploy uses them)
 from tests.support.envelopes import Session
 
 NEXT, PAUSE, RESUME = "AMAZON.NextIntent", "AMAZON.PauseIntent", "AMAZON.ResumeIntent"
