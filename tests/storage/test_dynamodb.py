@@ -166,12 +166,14 @@ class ThrottlingProxy:
     def __init__(self, upstream: str) -> None:
         self.upstream = upstream.removeprefix("http://")
         self.throttle_puts = 0  # how many of the next PutItem calls to refuse
+        self.delay = 0.0  # seconds before answering anything (a brownout)
         self.puts = 0  # PutItem calls seen
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                time.sleep(proxy.delay)
                 if self.headers.get("X-Amz-Target", "").endswith(".PutItem"):
                     proxy.puts += 1
                     if proxy.throttle_puts > 0:
@@ -181,24 +183,31 @@ class ThrottlingProxy:
                                       "#ProvisionedThroughputExceededException",
                             "message": "The level of configured provisioned throughput for "
                                        "the table was exceeded."}).encode())
-                conn = http.client.HTTPConnection(proxy.upstream, timeout=10)
-                conn.request("POST", self.path, body, dict(self.headers))
-                upstream = conn.getresponse()
-                self.reply(upstream.status, upstream.read())
-                conn.close()
+                try:
+                    conn = http.client.HTTPConnection(proxy.upstream, timeout=10)
+                    conn.request("POST", self.path, body, dict(self.headers))
+                    upstream = conn.getresponse()
+                    self.reply(upstream.status, upstream.read())
+                    conn.close()
+                except OSError:  # moto has stopped (a late answer after the test)
+                    pass
 
             def reply(self, status: int, payload: bytes) -> None:
-                self.send_response(status)
-                self.send_header("Content-Type", "application/x-amz-json-1.0")
-                self.send_header("x-amzn-RequestId", uuid.uuid4().hex)
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/x-amz-json-1.0")
+                    self.send_header("x-amzn-RequestId", uuid.uuid4().hex)
+                    self.send_header("Content-Length", str(len(payload)))
+                    self.end_headers()
+                    self.wfile.write(payload)
+                except OSError:  # the client gave up waiting (the brownout case)
+                    pass
 
             def log_message(self, *args) -> None:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
@@ -248,6 +257,25 @@ def test_a_throttled_write_gets_an_apology_and_loses_nothing(moto_url, table, dy
         session.say(NEXT)
         assert session.text == expected
     assert dynamo_db.item(table, "busy")["attributes"]["profile"]["resume_at"] == [1, 0]
+
+
+def test_a_brownout_gets_an_apology_within_alexas_eight_seconds(moto_url, table, skill_on):
+    with ThrottlingProxy(moto_url) as proxy:
+        send = skill_on(table, proxy.url)
+        expected = answer_without_failures(send, "ja-JP", 2)
+        session = Session(send, locale="ja-JP", user="brownout")
+        go_to_step(session, 2)
+        place = session.attributes
+        proxy.delay = 6.0  # DynamoDB answers, but far too late
+        started = time.monotonic()
+        session.say(NEXT)
+        took = time.monotonic() - started
+        assert took < 8.0, took
+        assert_apology(session)
+        assert session.attributes == place
+        proxy.delay = 0.0
+        session.say(NEXT)  # DynamoDB is back: the user says it again, nothing was lost
+        assert session.text == expected
 
 
 # -- configuration -------------------------------------------------------------------------------
