@@ -21,12 +21,17 @@ from ask_sdk_model import (
     Application,
     Context,
     Device,
+    Intent,
+    IntentConfirmationStatus,
     IntentRequest,
     LaunchRequest,
     RequestEnvelope,
     ResponseEnvelope,
     Session,
     SessionEndedRequest,
+    Slot,
+    SlotConfirmationStatus,
+    SupportedInterfaces,
     User,
 )
 from ask_sdk_model.dialog_state import DialogState
@@ -100,7 +105,7 @@ def _request(req: Mapping[str, Any]) -> Any:
         if slots is not None and not all(isinstance(s, Mapping) for s in slots.values()):
             raise BadRequest("request.intent.slots has a slot that is not an object")
         return IntentRequest(**common, dialog_state=None if value is None else DialogState(value),
-                             intent=_model(intent, "ask_sdk_model.intent.Intent", "request.intent"))
+                             intent=_intent(intent))
     if kind == "SessionEndedRequest":
         error = _object(req, "error", "request.error")
         return SessionEndedRequest(
@@ -108,6 +113,39 @@ def _request(req: Mapping[str, Any]) -> Any:
             error=_model(error, "ask_sdk_model.session_ended_error.SessionEndedError",
                          "request.error"))
     return request_class(**common)
+
+
+def _intent(data: Mapping[str, Any] | None) -> Intent | None:
+    """The intent as the SDK builds it: directly for a name and plain slots (most turns), by
+    the SDK's deserializer for anything richer (entity resolutions, slot values, odd types)."""
+    if data is None:
+        return None
+    name, status, slots = data.get("name"), data.get("confirmationStatus"), data.get("slots")
+    if (data.keys() <= _INTENT_KEYS and isinstance(name, str | None)
+            and status in _INTENT_STATUSES and isinstance(slots, Mapping | None)):
+        built = {} if slots is not None else None
+        for key, slot in (slots or {}).items():
+            plain = _plain_slot(slot)
+            built[key] = plain if plain is not None else _model(
+                slot, "ask_sdk_model.slot.Slot", "request.intent.slots")
+        return Intent(name=name, slots=built,
+                      confirmation_status=None if status is None else _INTENT_STATUSES[status])
+    return _model(data, "ask_sdk_model.intent.Intent", "request.intent")
+
+
+def _plain_slot(slot: Mapping[str, Any]) -> Slot | None:
+    name, value, status = slot.get("name"), slot.get("value"), slot.get("confirmationStatus")
+    if (slot.keys() <= _SLOT_KEYS and isinstance(name, str | None)
+            and isinstance(value, str | None) and status in _SLOT_STATUSES):
+        return Slot(name=name, value=value,
+                    confirmation_status=None if status is None else _SLOT_STATUSES[status])
+    return None
+
+
+_INTENT_KEYS = frozenset({"name", "slots", "confirmationStatus"})
+_SLOT_KEYS = frozenset({"name", "value", "confirmationStatus"})
+_INTENT_STATUSES: Mapping[Any, Any] = {None: None, **{e.value: e for e in IntentConfirmationStatus}}
+_SLOT_STATUSES: Mapping[Any, Any] = {None: None, **{e.value: e for e in SlotConfirmationStatus}}
 
 
 def _model(data: Mapping[str, Any] | None, model: str, where: str) -> Any:
@@ -160,9 +198,12 @@ def _device(system: Mapping[str, Any]) -> Device | None:
     if device is None:
         return None
     interfaces = _object(device, "supportedInterfaces", "context.System.device.supportedInterfaces")
-    return Device(device_id=_str(device, "deviceId"), supported_interfaces=_model(
-        interfaces, "ask_sdk_model.supported_interfaces.SupportedInterfaces",
-        "context.System.device.supportedInterfaces"))
+    if not interfaces:  # none (a speaker): no need for the SDK's reflection
+        supported = None if interfaces is None else SupportedInterfaces()
+    else:
+        supported = _model(interfaces, "ask_sdk_model.supported_interfaces.SupportedInterfaces",
+                           "context.System.device.supportedInterfaces")
+    return Device(device_id=_str(device, "deviceId"), supported_interfaces=supported)
 
 
 def _timestamp(value: Any) -> dt.datetime | None:

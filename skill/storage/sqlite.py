@@ -73,6 +73,7 @@ class SQLiteStore:
         self._conn: sqlite3.Connection | None = None
         self._identity: tuple[int, int] | None = None  # (device, inode) of the file opened
         self._stamp: tuple[int, int] | None = None  # (mtime_ns, size) after our last call
+        self._busy_ms = 0  # the connection's busy_timeout: how long SQLite waits for a lock
         if not faulthandler.is_enabled():  # a fatal signal (SIGBUS on a broken -shm) says why
             faulthandler.enable(file=sys.stderr)
         with self._connection(Deadline(10.0)):  # fail at start-up, not on the first request
@@ -137,7 +138,10 @@ class SQLiteStore:
             raise StoreTimeout("the database was busy for the whole of the turn's time")
         try:
             conn = self._open(deadline)
-            conn.execute(f"PRAGMA busy_timeout = {max(1, int(deadline.remaining() * 1000))}")
+            wait_ms = max(1, int(deadline.remaining() * 1000))
+            if abs(wait_ms - self._busy_ms) > 250:  # about the same (±¼ s): keep it
+                conn.execute(f"PRAGMA busy_timeout = {wait_ms}")
+                self._busy_ms = wait_ms
             yield conn
             self._stamp = self._file_stamp()[1]
         except sqlite3.Error as e:
@@ -176,6 +180,7 @@ class SQLiteStore:
                 conn.close()
                 raise
             self._conn = conn
+            self._busy_ms = int(deadline.remaining() * 1000)  # connect(timeout=) set it
             self._identity, self._stamp = self._file_stamp()
         return self._conn
 
