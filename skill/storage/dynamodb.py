@@ -51,13 +51,22 @@ def client() -> Any:
         if _client is None:
             from botocore.config import Config
             from botocore.exceptions import NoRegionError
-            from botocore.session import get_session
 
             try:
-                _client = get_session().create_client("dynamodb", config=Config(**CLIENT_CONFIG))
+                _client = _session().create_client("dynamodb", config=Config(**CLIENT_CONFIG))
             except NoRegionError:
                 raise StoreConfigError("no AWS region: set AWS_REGION (Lambda sets it)") from None
         return _client
+
+
+def _session() -> Any:
+    """A botocore session (it reads the environment: region, credentials, endpoint)."""
+    try:
+        from botocore.session import get_session
+    except ImportError as e:  # pragma: no cover - Lambda provides botocore
+        raise StoreConfigError(
+            "the DynamoDB store needs botocore: pip install 'knee-routine[dynamodb]'") from e
+    return get_session()
 
 
 def reset_client() -> None:
@@ -71,12 +80,7 @@ class DynamoDbStore:
     """Records in the table ``table_name``."""
 
     def __init__(self, table_name: str, *, clock: Callable[[], float] = time.time) -> None:
-        try:
-            from botocore.session import get_session
-        except ImportError as e:  # pragma: no cover - Lambda provides botocore
-            raise StoreConfigError(
-                "the DynamoDB store needs botocore: pip install 'knee-routine[dynamodb]'") from e
-        if not get_session().get_config_variable("region"):
+        if not _session().get_config_variable("region"):  # say so at start-up
             raise StoreConfigError("no AWS region: set AWS_REGION (Lambda sets it)")
         self.table_name = table_name
         self.clock = clock
