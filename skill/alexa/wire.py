@@ -122,7 +122,8 @@ def _intent(data: Mapping[str, Any] | None) -> Intent | None:
         return None
     name, status, slots = data.get("name"), data.get("confirmationStatus"), data.get("slots")
     if (data.keys() <= _INTENT_KEYS and isinstance(name, str | None)
-            and status in _INTENT_STATUSES and isinstance(slots, Mapping | None)):
+            and isinstance(status, str | None) and status in _INTENT_STATUSES
+            and isinstance(slots, Mapping | None)):
         built = {} if slots is not None else None
         for key, slot in (slots or {}).items():
             plain = _plain_slot(slot)
@@ -136,7 +137,8 @@ def _intent(data: Mapping[str, Any] | None) -> Intent | None:
 def _plain_slot(slot: Mapping[str, Any]) -> Slot | None:
     name, value, status = slot.get("name"), slot.get("value"), slot.get("confirmationStatus")
     if (slot.keys() <= _SLOT_KEYS and isinstance(name, str | None)
-            and isinstance(value, str | None) and status in _SLOT_STATUSES):
+            and isinstance(value, str | None) and isinstance(status, str | None)
+            and status in _SLOT_STATUSES):
         return Slot(name=name, value=value,
                     confirmation_status=None if status is None else _SLOT_STATUSES[status])
     return None

@@ -125,6 +125,7 @@ class DynamoDbStore:
                    Key={PARTITION_KEY: {"S": user_id}})
 
     def probe(self, seconds: float = PROBE_SECONDS) -> None:
+        client()  # made once per process (loading botocore's model): not the table's health
         deadline = Deadline(seconds)
         now = str(time.time_ns())
         self._call(deadline, "put_item", TableName=self.table_name,
