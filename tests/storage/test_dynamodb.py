@@ -317,3 +317,23 @@ def test_on_lambda_without_a_table_sqlite_lives_in_tmp(monkeypatch, tmp_path):
     assert settings.database_from_env() == tmp_path / settings.DEFAULT_DATABASE.name
     monkeypatch.delenv("AWS_LAMBDA_FUNCTION_NAME")
     assert settings.database_from_env() == settings.DEFAULT_DATABASE
+
+
+def test_the_web_service_uses_the_table_too_and_its_health_says_so(moto_url, table, dynamo_db,
+                                                                    aws, monkeypatch):
+    """One place chooses the store: with a table configured, the web service keeps records in
+    DynamoDB, and ``GET /health`` answers 503 once the table is gone."""
+    from skill.web import create_app
+    from tests.support.envelopes import launch
+
+    aws(moto_url)
+    monkeypatch.setenv(settings.TABLE_ENV, table)
+    monkeypatch.delenv(settings.DATABASE_ENV, raising=False)
+    client = create_app({"DEV": True}).test_client()
+    assert client.post("/alexa", json=launch(user="webber")).status_code == 200
+    assert dynamo_db.item(table, "webber")["attributes"]["profile"]["disclaimer_heard"] is True
+    assert client.get("/health").status_code == 200
+    dynamo_db.client.delete_table(TableName=table)
+    started = time.monotonic()
+    assert client.get("/health").status_code == 503
+    assert time.monotonic() - started < 1.0
