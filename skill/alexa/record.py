@@ -145,5 +145,6 @@ def session_record(attributes: Mapping[str, Any] | None) -> tuple[bool, str | No
     if not isinstance(attributes, Mapping) or "record" not in attributes:
         return False, None
     gen = attributes["record"]
-    return True, gen if isinstance(gen, str) and 0 < len(gen) <= 64 else None
+    ok = isinstance(gen, str) and 0 < len(gen) <= 64 and gen.isascii() and gen.isalnum()
+    return True, gen if ok else None
 
