@@ -7,7 +7,7 @@
                                             from the session attributes, each checked)
     map to an event   -> Event             (skill.alexa.intents)
     step the machine  -> Outcome           (skill.core.machine, pure)
-    render            -> Rendered          (skill.output.render)
+    render            -> Speech            (skill.output.render: words, card, screen)
     save              -> session attributes (the turn's change applied to the stored record)
     write the response -> Response         (ASK objects; skill.alexa.wire writes the JSON)
 
@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from typing import Any
+from typing import Any, NamedTuple
 
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_model import Response
@@ -36,7 +36,7 @@ from skill.content.loader import Content, LocaleContent
 from skill.core.machine import Event, EventKind, Outcome, State, is_consistent, prompt, start_state
 from skill.core.machine import step as step_machine
 from skill.output import screen, ssml
-from skill.output.render import Renderer
+from skill.output.render import Rendered, Renderer
 from skill.storage.record import TURN_STORE_SECONDS, Deadline, Store
 
 log = logging.getLogger(__name__)
@@ -64,9 +64,9 @@ class Conversation:
         loaded, session_gen, state = self.load_state(request, deadline)
         event = self.event_for(request)
         outcome = step_machine(state, event, self.content.routine)
-        renderer = self.renderers[request.locale]
+        speech = self.render(request, outcome)
         session = self.save(request, loaded, session_gen, state, outcome, deadline)
-        return self.write_response(handler_input, request, outcome, renderer, session)
+        return self.write_response(handler_input, outcome, speech, session)
 
     # -- load the state -------------------------------------------------------------------------
 
@@ -147,26 +147,35 @@ class Conversation:
             return None
         return {STATE_KEY: codec.state_to_dict(outcome.state, profile=False), RECORD_KEY: gen}
 
+    # -- render ---------------------------------------------------------------------------------
+
+    def render(self, request: TurnRequest, outcome: Outcome) -> Speech:
+        """The words, card and screen of the outcome, in the user's locale, pace and tool."""
+        if not outcome.speech:  # session end: nothing may be said
+            return Speech(None, None)
+        renderer = self.renderers[request.locale]
+        profile = outcome.state.profile
+        screen_data = renderer.screen(outcome, profile.equipment, profile.pace) \
+            if request.apl else None
+        return Speech(renderer.render(outcome, profile.equipment, profile.pace), screen_data)
+
     # -- write the response ---------------------------------------------------------------------
 
-    def write_response(self, handler_input: HandlerInput, request: TurnRequest, outcome: Outcome,
-                       renderer: Renderer, session: Mapping[str, Any] | None) -> Response:
+    def write_response(self, handler_input: HandlerInput, outcome: Outcome, speech: Speech,
+                       session: Mapping[str, Any] | None) -> Response:
         if session is not None:
             handler_input.attributes_manager.session_attributes = dict(session)
         rb = handler_input.response_builder
-        if not outcome.speech:  # session end: nothing may be said
+        rendered = speech.rendered
+        if rendered is None:
             return rb.response
-        profile = outcome.state.profile
-        rendered = renderer.render(outcome, profile.equipment, profile.pace)
         rb.speak(rendered.ssml)
         if outcome.ask_permission:
             rb.set_card(AskForPermissionsConsentCard(permissions=[reminders.PERMISSION]))
         elif rendered.card is not None:
             rb.set_card(StandardCard(title=rendered.card.title, text=rendered.card.text))
-        if request.apl:
-            data = renderer.screen(outcome, profile.equipment, profile.pace)
-            if data is not None:
-                rb.add_directive(_apl_directive(data))
+        if speech.screen is not None:
+            rb.add_directive(_apl_directive(speech.screen))
         if outcome.end_session:
             rb.set_should_end_session(True)
         else:
@@ -180,6 +189,13 @@ class Conversation:
         rb = handler_input.response_builder
         rb.speak(ssml.speak(renderer.fragments((prompt("error"), *again))))
         return rb.ask(ssml.speak(renderer.fragments(again))).response
+
+
+class Speech(NamedTuple):
+    """A rendered outcome: words, reprompt and card (None: say nothing), and the screen."""
+
+    rendered: Rendered | None
+    screen: dict[str, Any] | None
 
 
 def _apl_directive(data: dict[str, Any]) -> Any:
