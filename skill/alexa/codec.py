@@ -1,7 +1,9 @@
 """JSON shapes of the machine's state and profile (session attributes and stored records).
 
-Decoding is strict: anything that is not what ``encode`` produced raises ``ValueError``, so a
-tampered session or a damaged record is detected instead of half-trusted.
+A session's state is decoded strictly: anything that is not what ``state_to_dict`` produced
+raises ``ValueError``, so a tampered session is detected instead of half-trusted. A stored
+profile is read value by value (``read_profile``): a value that fails a check of meaning is
+dropped and named, and the rest is kept.
 """
 
 from __future__ import annotations
@@ -47,11 +49,11 @@ def read_profile(d: Any, today: str | None = None) -> tuple[Profile, tuple[str, 
         return Profile(), ("profile",) if d is not None else ()
     values: dict[str, Any] = {}
     dropped: list[str] = []
-    for name, check in _CHECKS.items():
-        if name not in _PROFILE_FIELDS or name not in d:
+    for name in _PROFILE_FIELDS:
+        if name not in d or name in NOT_KEPT:
             continue
         try:
-            values[name] = check(d[name])
+            values[name] = _CHECKS.get(name, _LIKE_DEFAULT[name])(d[name])
         except (ValueError, TypeError):
             dropped.append(name)
     day = values.get("last_day")
@@ -92,6 +94,17 @@ _CHECKS = {
     "detail": lambda v: _choice(v, (True, False, None, "brief", "full"), "detail"),
 }
 _PROFILE_FIELDS = tuple(f.name for f in dataclasses.fields(Profile))
+
+
+def _like(default: Any) -> Any:
+    """For a profile field without a check of its own: a value of its default's type."""
+    def check(v: Any) -> Any:
+        _need(v is None or type(v) is type(default) and isinstance(v, str | int | bool), "type")
+        return v
+    return check
+
+
+_LIKE_DEFAULT = {f.name: _like(getattr(Profile(), f.name)) for f in dataclasses.fields(Profile)}
 
 
 def state_to_dict(s: State, *, profile: bool = True) -> dict[str, Any]:
