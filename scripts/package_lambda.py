@@ -39,6 +39,8 @@ LAMBDA_PLATFORMS = ("manylinux2014_aarch64", "manylinux_2_28_aarch64")  # Archit
 EXTRAS = ("dynamodb",)
 # Provided by the runtime: left out of the lock (`make lock`), so never bundled.
 RUNTIME_PROVIDED = frozenset({"boto3", "botocore", "s3transfer", "jmespath"})
+# Installed without their dependencies (none since the ASK DynamoDB adapter was dropped).
+WITHOUT_DEPENDENCIES: frozenset[str] = frozenset()
 ZIP_TIME = (2020, 1, 1, 0, 0, 0)  # fixed, so the same inputs give the same zip
 
 

@@ -11,7 +11,8 @@ import logging
 import time
 from typing import Any
 
-from skill.alexa.runtime import BadRequest, SkillRuntime
+from skill.alexa.runtime import SkillRuntime
+from skill.errors import BadRequest
 from skill.hosting.request_checks import check_request
 from skill.hosting.settings import runtime_from_env
 from skill.hosting.turn_log import request_log, turn_fields

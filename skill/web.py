@@ -1,10 +1,11 @@
 """The Flask app: ``skill.web.create_app(config=None)``.
 
 ``POST /alexa`` takes an Alexa request envelope and returns the response envelope;
-``GET /health`` answers 200. A request that is not a usable envelope gets HTTP 400 (or 413 when
-too large) with a short JSON reason, never a 5xx. In order: the verifier (outside dev mode),
-the JSON parse, the hostile-text checks (``hosting.request_checks``), then the skill; the request
-log (``hosting.request_log``) writes one line for each.
+``GET /health`` answers 200 when the store can be written and read within a second, else 503.
+A request that is not a usable envelope gets HTTP 400 (or 413 when too large) with a short JSON
+reason, never a 5xx. In order: the verifier (outside dev mode), the JSON parse, the hostile-text
+checks (``hosting.request_checks``), then the skill; the request log (``hosting.request_log``)
+writes one line for each.
 """
 
 from __future__ import annotations
@@ -15,34 +16,30 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, g, jsonify, request
+from flask import Flask, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from skill.alexa import runtime as alexa_runtime
 from skill.alexa.runtime import SkillConfig, SkillRuntime
-from skill.hosting.errors import BadRequest
+from skill.errors import BadRequest
 from skill.hosting.request_checks import check_request
 from skill.hosting.request_log import install_request_log
-from skill.hosting.settings import database_from_env, skill_id_from_env
+from skill.hosting.settings import skill_id_from_env, store_from_env
+from skill.storage.record import StoreError
 
 log = logging.getLogger(__name__)
-
-# Every refusal: the one hierarchy of skill.hosting.errors, and the runtime's class until
-# skill.alexa.runtime re-exports that one (then both names are the same class).
-REFUSALS = (BadRequest, alexa_runtime.BadRequest)
 
 # A verifier checks a request before the skill sees it: verifier(headers, raw_body) raises
 # ``BadRequest`` with a short reason when the request must be refused.
 Verifier = Callable[[Mapping[str, str], bytes], None]
 
 DEFAULTS: dict[str, Any] = {
-    "DATABASE": None,  # path of the SQLite file; None: $KNEE_ROUTINE_DB or var/knee-routine.sqlite3
+    "DATABASE": None,  # SQLite file; None: the environment's store (settings.store_from_env)
     "SKILL_ID": None,  # None: $KNEE_ROUTINE_SKILL_ID; when set, other skills' requests are refused
     "DEV": False,  # local mode: no request verification
     "VERIFIER": None,  # request verification; None outside DEV: hosting.verifier.AlexaVerifier
     "TRUSTED_ROOTS": None,  # PEM file of roots Alexa's certificate must chain to; None: certifi
     "CHAIN_DIR": None,  # pre-fetched certificate chains (air-gapped); None: fetch from Amazon
-    "PERSISTENCE": None,  # an ASK persistence adapter, instead of SQLite at DATABASE
+    "PERSISTENCE": None,  # a store (skill.storage.record.Store), instead of DATABASE
     "CLOCK": None,  # a callable returning an aware datetime (tests)
     "MAX_CONTENT_LENGTH": 256 * 1024,  # Alexa requests are a few KB
 }
@@ -68,7 +65,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.register_blueprint(simulator)
 
     @app.get("/health")
-    def health() -> Response:
+    def health() -> Any:
+        try:
+            runtime.store.probe()
+        except StoreError as e:
+            log.error("health: the store cannot be written and read: %s", str(e)[:200])
+            return jsonify(status="unavailable", reason="store"), 503
         return jsonify(status="ok")
 
     @app.post("/alexa")
@@ -80,7 +82,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
             g.event = check_request(_parse(body), body)
             g.reply = runtime.handle(g.event)
             return jsonify(g.reply)
-        except REFUSALS as e:  # logged by the request log, with the reason
+        except BadRequest as e:  # logged by the request log, with the reason
             g.rejected = str(e)
             return jsonify(error=str(e)), 400
 
@@ -99,12 +101,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 
 def _runtime(config: Mapping[str, Any]) -> SkillRuntime:
-    persistence = config["PERSISTENCE"]
-    if persistence is None:
-        from skill.storage.sqlite import SQLiteAdapter
-
-        persistence = SQLiteAdapter(config["DATABASE"] or database_from_env())
-    skill_config = SkillConfig(persistence=persistence,
+    store = config["PERSISTENCE"] or store_from_env(config["DATABASE"])
+    skill_config = SkillConfig(persistence=store,
                                skill_id=config["SKILL_ID"] or skill_id_from_env())
     if config["CLOCK"] is not None:
         skill_config.clock = config["CLOCK"]

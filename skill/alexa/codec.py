@@ -1,11 +1,15 @@
 """JSON shapes of the machine's state and profile (session attributes and stored records).
 
-Decoding is strict: anything that is not what ``encode`` produced raises ``ValueError``, so a
-tampered session or a damaged record is detected instead of half-trusted.
+A session's state is decoded strictly: anything that is not what ``state_to_dict`` produced
+raises ``ValueError``, so a tampered session is detected instead of half-trusted. A stored
+profile is read value by value (``read_profile``): a value that fails a check of meaning is
+dropped and named, and the rest is kept.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
@@ -16,36 +20,96 @@ VERSION = 1
 _SCALARS = (str, int, float, bool, type(None))
 
 
+# What is kept per user. Nothing about pain or health: an older record's pain flag is dropped.
+MAX_DAYS = 36_600  # a century of daily routines; more is not a count of days
+NOT_KEPT = frozenset({"pain_last"})
+
+
 def profile_to_dict(p: Profile) -> dict[str, Any]:
-    return {
-        "equipment": p.equipment,
-        "disclaimer_heard": p.disclaimer_heard,
-        "days_done": p.days_done,
-        "streak": p.streak,
-        "last_day": p.last_day,
-        "pain_last": p.pain_last,
-        "resume_at": _pos_to_list(p.resume_at),
-        "pace": p.pace,
-        "weaker_side": p.weaker_side,
-    }
+    out: dict[str, Any] = {}
+    for name in _PROFILE_FIELDS:
+        if name in NOT_KEPT:
+            continue
+        value = getattr(p, name)
+        out[name] = _pos_to_list(value) if name == "resume_at" else value
+    return out
 
 
-def profile_from_dict(d: Mapping[str, Any]) -> Profile:
-    _need(isinstance(d, Mapping), "profile is not an object")
-    return Profile(
-        equipment=_choice(d.get("equipment"), (*EQUIPMENT, None), "equipment"),
-        disclaimer_heard=_bool(d.get("disclaimer_heard", False), "disclaimer_heard"),
-        days_done=_int(d.get("days_done", 0), "days_done"),
-        streak=_int(d.get("streak", 0), "streak"),
-        last_day=_opt_str(d.get("last_day"), "last_day"),
-        pain_last=_bool(d.get("pain_last", False), "pain_last"),
-        resume_at=_pos_from(d.get("resume_at")),
-        pace=_choice(d.get("pace", 0), PACES, "pace"),
-        weaker_side=_choice(d.get("weaker_side"), (*SIDES, None), "weaker_side"),
-    )
+def profile_from_dict(d: Mapping[str, Any], today: str | None = None) -> Profile:
+    """The profile in ``d``; a value that is not what it should be is left at its default."""
+    return read_profile(d, today)[0]
 
 
-def state_to_dict(s: State) -> dict[str, Any]:
+def read_profile(d: Any, today: str | None = None) -> tuple[Profile, tuple[str, ...]]:
+    """The profile in ``d`` and the names of the values dropped because they fail a check of
+    meaning: dates are dates and not after ``today`` (the request's day), counts are in bounds,
+    the streak is not longer than the days done. Positions are checked against the routine by
+    the caller. Unknown keys (e.g. an old record's pain flag) are ignored."""
+    if not isinstance(d, Mapping):
+        return Profile(), ("profile",) if d is not None else ()
+    values: dict[str, Any] = {}
+    dropped: list[str] = []
+    for name in _PROFILE_FIELDS:
+        if name not in d or name in NOT_KEPT:
+            continue
+        try:
+            values[name] = _CHECKS.get(name, _LIKE_DEFAULT[name])(d[name])
+        except (ValueError, TypeError):
+            dropped.append(name)
+    day = values.get("last_day")
+    if day is not None and today is not None and day > today:
+        dropped.append("last_day")
+        del values["last_day"]
+    if values.get("streak", 0) > values.get("days_done", 0):
+        dropped.append("streak")
+        del values["streak"]
+    return Profile(**values), tuple(dropped)
+
+
+def is_day(v: Any) -> bool:
+    """Whether ``v`` is an ISO date (YYYY-MM-DD)."""
+    if not isinstance(v, str) or len(v) != 10:
+        return False
+    try:
+        dt.date.fromisoformat(v)
+    except ValueError:
+        return False
+    return True
+
+
+def _day(v: Any) -> str | None:
+    _need(v is None or is_day(v), "not a date")
+    return v
+
+
+_CHECKS = {
+    "equipment": lambda v: _choice(v, (*EQUIPMENT, None), "equipment"),
+    "disclaimer_heard": lambda v: _bool(v, "disclaimer_heard"),
+    "days_done": lambda v: _int(v, "days_done", maximum=MAX_DAYS),
+    "streak": lambda v: _int(v, "streak", maximum=MAX_DAYS),
+    "last_day": _day,
+    "resume_at": lambda v: _pos_from(v),
+    "pace": lambda v: _choice(v, PACES, "pace"),
+    "weaker_side": lambda v: _choice(v, (*SIDES, None), "weaker_side"),
+    "detail": lambda v: _choice(v, (True, False, None, "brief", "full"), "detail"),
+}
+_PROFILE_FIELDS = tuple(f.name for f in dataclasses.fields(Profile))
+
+
+def _like(default: Any) -> Any:
+    """For a profile field without a check of its own: a value of its default's type."""
+    def check(v: Any) -> Any:
+        _need(v is None or type(v) is type(default) and isinstance(v, str | int | bool), "type")
+        return v
+    return check
+
+
+_LIKE_DEFAULT = {f.name: _like(getattr(Profile(), f.name)) for f in dataclasses.fields(Profile)}
+
+
+def state_to_dict(s: State, *, profile: bool = True) -> dict[str, Any]:
+    """The state as JSON; without the profile (``profile=False``) for session attributes, where
+    the conversation is kept and the profile is the store's."""
     last = None
     if s.last is not None:
         speech, reprompt, seed = s.last
@@ -59,12 +123,13 @@ def state_to_dict(s: State) -> dict[str, Any]:
         "turn": s.turn,
         "today": s.today,
         "last": last,
-        "profile": profile_to_dict(s.profile),
+        **({"profile": profile_to_dict(s.profile)} if profile else {}),
     }
 
 
-def state_from_dict(d: Any) -> State:
-    """The state ``state_to_dict`` produced; ``ValueError`` for anything else."""
+def state_from_dict(d: Any, profile: Profile | None = None) -> State:
+    """The state ``state_to_dict`` produced, with ``profile`` (else the one in ``d``);
+    ``ValueError`` for anything else."""
     try:
         _need(isinstance(d, Mapping) and d.get("v") == VERSION, "not a saved state")
         last = d.get("last")
@@ -79,9 +144,9 @@ def state_from_dict(d: Any) -> State:
             gentle=_bool(d.get("gentle", False), "gentle"),
             back=Phase(back) if back is not None else None,
             turn=_int(d.get("turn", 0), "turn"),
-            today=_opt_str(d.get("today"), "today"),
+            today=_day(d.get("today")),
             last=last,
-            profile=profile_from_dict(d.get("profile")),
+            profile=profile if profile is not None else profile_from_dict(d.get("profile")),
         )
     except (TypeError, KeyError, AttributeError) as e:
         raise ValueError(f"not a saved state: {e}") from None
@@ -123,18 +188,13 @@ def _need(ok: bool, problem: str) -> None:
         raise ValueError(problem)
 
 
-def _int(v: Any, name: str, minimum: int = 0) -> int:
-    _need(isinstance(v, int) and not isinstance(v, bool) and minimum <= v < 1_000_000, name)
+def _int(v: Any, name: str, minimum: int = 0, maximum: int = 999_999) -> int:
+    _need(isinstance(v, int) and not isinstance(v, bool) and minimum <= v <= maximum, name)
     return v
 
 
 def _bool(v: Any, name: str) -> bool:
     _need(isinstance(v, bool), name)
-    return v
-
-
-def _opt_str(v: Any, name: str) -> str | None:
-    _need(v is None or (isinstance(v, str) and len(v) <= 32), name)
     return v
 
 

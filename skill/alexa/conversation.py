@@ -1,215 +1,190 @@
-"""One turn of the conversation: load the state, step the machine, render, save.
+"""One turn of the conversation, top to bottom.
 
-This is the only place that joins the ASK request to the pure machine. The request interceptor
-calls ``load_turn``, a handler calls ``respond`` with the machine event for its request, and the
-response interceptor calls ``save_turn``.
+``Conversation.take_turn`` is the whole turn, as named stages with typed values between them:
+
+    read the request  -> TurnRequest       (skill.alexa.turn)
+    load the state    -> Loaded, State     (the user's record from the store, the conversation
+                                            from the session attributes, each checked)
+    map to an event   -> Event             (skill.alexa.intents)
+    step the machine  -> Outcome           (skill.core.machine, pure)
+    render            -> Speech            (skill.output.render: words, card, screen)
+    save              -> session attributes (the turn's change applied to the stored record)
+    write the response -> Response         (ASK objects; skill.alexa.wire writes the JSON)
+
+The handlers (skill.alexa.handlers) call it for Launch, Intent and SessionEnded requests; a
+request type with an event of its own adds a case to ``event_for``.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
-from typing import Any
+from dataclasses import replace
+from typing import Any, NamedTuple
 
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_model import Response
-from ask_sdk_model.ui import (
-    AskForPermissionsConsentCard,
-    Reprompt,
-    SsmlOutputSpeech,
-    StandardCard,
-)
+from ask_sdk_model.ui import AskForPermissionsConsentCard, Reprompt, SsmlOutputSpeech, StandardCard
 
-from skill.alexa import codec, envelope, reminders
+from skill.alexa import codec, reminders
+from skill.alexa.intents import event_for as intent_event
 from skill.alexa.intents import phrase_key
-from skill.content.loader import DEFAULT_LOCALE, Content, LocaleContent
-from skill.core.machine import (
-    Event,
-    EventKind,
-    Outcome,
-    Profile,
-    State,
-    is_consistent,
-    prompt,
-    start_state,
-    step,
-)
+from skill.alexa.record import Loaded, RecordKeeper, change_between, session_record
+from skill.alexa.timezone import TimeZones
+from skill.alexa.turn import RECORD_KEY, STATE_KEY, Clock, TurnReader, TurnRequest, utc_now
+from skill.content.loader import Content, LocaleContent
+from skill.core.machine import Event, EventKind, Outcome, State, is_consistent, prompt, start_state
+from skill.core.machine import step as step_machine
 from skill.output import screen, ssml
-from skill.output.render import Renderer
+from skill.output.render import Rendered, Renderer
+from skill.storage.record import TURN_STORE_SECONDS, Deadline, Store
 
 log = logging.getLogger(__name__)
 
-STATE_KEY = "state"  # session attribute holding the machine state
-PROFILE_KEY = "profile"  # persisted attribute holding the profile
-# Request attributes of one turn: its locale, the state it starts from, and its outcome.
-LOCALE, BEFORE, AFTER = "locale", "state_before", "outcome"
-RECORD_VERSION = 1
-
-Clock = Callable[[], dt.datetime]
 ReminderClient = Callable[[str, str, dict[str, Any]], str]  # (endpoint, token, body) -> result
-
-
-def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-@dataclass(frozen=True)
-class Turn:
-    """What a handler needs about the request beyond the ASK objects: the raw JSON."""
-
-    raw: Mapping[str, Any]
-    lambda_context: Any = None
-
-    @property
-    def request(self) -> Mapping[str, Any]:
-        return envelope.part(self.raw, "request")
+__all__ = ["Clock", "Conversation", "utc_now"]
 
 
 class Conversation:
-    def __init__(self, content: Content, clock: Clock = utc_now,
-                 reminder_client: ReminderClient = reminders.create) -> None:
+    """The turn, with what it needs: content, the store, the clock, the Alexa APIs."""
+
+    def __init__(self, content: Content, store: Store, clock: Clock = utc_now,
+                 reminder_client: ReminderClient = reminders.create,
+                 time_zones: TimeZones | None = None) -> None:
         self.content = content
-        self.clock = clock
+        self.records = RecordKeeper(store, content.routine)
+        self.reader = TurnReader(content, time_zones or TimeZones(), clock)
         self.reminder_client = reminder_client
         self.renderers = {loc: Renderer(lc, content.routine) for loc, lc in content.locales.items()}
         self.faq_index = {loc: _faq_index(lc) for loc, lc in content.locales.items()}
 
-    # -- request facts --------------------------------------------------------------------------
+    def take_turn(self, handler_input: HandlerInput) -> Response:
+        request = self.reader.read(handler_input)
+        deadline = Deadline(TURN_STORE_SECONDS)
+        loaded, session_gen, state = self.load_state(request, deadline)
+        event = self.event_for(request)
+        outcome = step_machine(state, event, self.content.routine)
+        speech = self.render(request, outcome)
+        session = self.save(request, loaded, session_gen, state, outcome, deadline)
+        if outcome.ask_permission and request.consent is None:  # Alexa asks, by voice
+            if session is not None:
+                handler_input.attributes_manager.session_attributes = dict(session)
+            return reminders.ask_by_voice(handler_input, event.time)
+        return self.write_response(handler_input, outcome, speech, session)
 
-    def locale_of(self, turn: Turn) -> str:
-        asked = turn.request.get("locale")
-        if isinstance(asked, str) and asked in self.content.locales:
-            return asked
-        for loc in self.content.locales:
-            if isinstance(asked, str) and asked[:2].lower() == loc[:2].lower():
-                return loc
-        log.info("unsupported locale %r: answering in %s", str(asked)[:20], DEFAULT_LOCALE)
-        return DEFAULT_LOCALE
+    # -- load the state -------------------------------------------------------------------------
 
-    def today(self, locale: str) -> str:
-        offset = dt.timedelta(hours=self.content.for_locale(locale).utc_offset_hours)
-        return (self.clock() + offset).date().isoformat()
-
-    # -- the turn -------------------------------------------------------------------------------
-
-    def respond(self, handler_input: HandlerInput, event: Event) -> Response:
-        turn_attributes = handler_input.attributes_manager.request_attributes
-        locale, state = turn_attributes[LOCALE], turn_attributes[BEFORE]  # from load_turn
-        if event.kind is EventKind.REMINDER and event.reminder is None:
-            event = self.create_reminder(_turn(handler_input), event, locale)
-        outcome = step(state, event, self.content.routine)
-        turn_attributes[AFTER] = outcome
-        if outcome.ask_permission and reminders.asks_by_voice(handler_input):
-            return reminders.ask_by_voice(handler_input, event.time)  # else the card (build)
-        return self.build(handler_input, outcome, self.renderers[locale])
-
-    # -- the interceptors' work: state in before the handler, state out after it ----------------
-
-    def load_turn(self, handler_input: HandlerInput) -> None:
-        """Settle the turn's locale and load the state it starts from (a request interceptor)."""
-        turn_attributes = handler_input.attributes_manager.request_attributes
-        locale = self.locale_of(_turn(handler_input))
-        turn_attributes[LOCALE] = locale
-        turn_attributes[BEFORE] = self.load_state(handler_input, self.renderers[locale])
-
-    def save_turn(self, handler_input: HandlerInput) -> None:
-        """Save what the turn changed (a response interceptor); nothing if no turn was taken."""
-        turn_attributes = handler_input.attributes_manager.request_attributes
-        if AFTER in turn_attributes:
-            self.save(handler_input, turn_attributes[BEFORE], turn_attributes[AFTER])
-
-    def create_reminder(self, turn: Turn, event: Event, locale: str) -> Event:
-        """Ask the Reminders API for a daily reminder; the event carries what it answered."""
-        if event.time is None:
-            return replace(event, reminder="no_time")
-        system = envelope.part(turn.raw, "context", "System")
-        endpoint, token = system.get("apiEndpoint"), system.get("apiAccessToken")
-        if not isinstance(endpoint, str) or not isinstance(token, str) or not token:
-            return replace(event, reminder="no_permission")
-        offset = dt.timedelta(hours=self.content.for_locale(locale).utc_offset_hours)
-        now_local = (self.clock() + offset).replace(tzinfo=None)
-        text = self.renderers[locale].line("reminder_text", {})
-        body = reminders.daily_reminder_body(event.time, now_local, locale, text)
-        return replace(event, reminder=self.reminder_client(endpoint, token, body))
-
-    def event_context(self, handler_input: HandlerInput) -> tuple[str, Mapping[str, str]]:
-        """Today's date and the FAQ phrase index for this request's locale."""
-        locale = handler_input.attributes_manager.request_attributes[LOCALE]
-        return self.today(locale), self.faq_index[locale]
-
-    def load_state(self, handler_input: HandlerInput, renderer: Renderer) -> State:
-        """The session's state, or a fresh one from the stored profile for a new session."""
-        am = handler_input.attributes_manager
-        # A launch or a new session starts from the stored profile: attributes sent with one
-        # are not ours (Alexa sends none), so they must not overwrite the user's record.
-        launch = _turn(handler_input).request.get("type") == "LaunchRequest"
-        carried = (_has_session(handler_input) and not launch
-                   and not handler_input.request_envelope.session.new)
-        saved = am.session_attributes.get(STATE_KEY) if carried and am.session_attributes else None
+    def load_state(self, request: TurnRequest,
+                   deadline: Deadline) -> tuple[Loaded, str | None, State]:
+        """The user's record, the incarnation of it this session is on, and the state: the
+        session's conversation on the stored profile, or a new one for a new session."""
+        loaded = self.records.load(request.user_id, request.today, deadline)
+        on_record, session_gen = session_record(request.attributes) if request.continues \
+            else (False, None)
+        if not on_record:  # a new session (or one from before records had incarnations)
+            session_gen = loaded.stored.gen
+        elif session_gen is not None and loaded.stored.gen != session_gen:
+            log.info("the session's record was deleted or replaced elsewhere: not written back")
+        if not request.continues:
+            return loaded, session_gen, start_state(loaded.profile)
+        saved = request.attributes.get(STATE_KEY)
         if saved is not None:
             try:
-                state = codec.state_from_dict(saved)
-                last_ok = state.last is None or all(map(renderer.can_render, state.last[:2]))
-                if is_consistent(state, self.content.routine) and last_ok:
-                    return state
+                state = codec.state_from_dict(saved, profile=loaded.profile)
+                if self.state_makes_sense(state, request):
+                    return loaded, session_gen, state
             except ValueError:
                 pass
             log.warning("session attributes rejected: starting from the stored profile")
-        return start_state(self.load_profile(handler_input))
+        return loaded, session_gen, start_state(loaded.profile)
 
-    def load_profile(self, handler_input: HandlerInput) -> Profile:
-        record = handler_input.attributes_manager.persistent_attributes
-        data = record.get(PROFILE_KEY) if isinstance(record, Mapping) else None
-        if data is None:
-            return Profile()
-        try:
-            profile = codec.profile_from_dict(data)
-            if is_consistent(start_state(profile), self.content.routine):
-                return profile
-        except ValueError:
-            pass
-        log.warning("stored profile unreadable: using a fresh one (the record is kept)")
-        return Profile()
+    def state_makes_sense(self, state: State, request: TurnRequest) -> bool:
+        """Positions inside the routine, a session day that is not after the request's, and
+        words for repeat that this locale can say."""
+        renderer = self.renderers[request.locale]
+        last_ok = state.last is None or all(map(renderer.can_render, state.last[:2]))
+        day_ok = state.today is None or state.today <= request.today
+        return last_ok and day_ok and is_consistent(state, self.content.routine)
 
-    def save(self, handler_input: HandlerInput, before: State, outcome: Outcome) -> None:
-        """Store the profile when it changed, then keep the new state in the session.
+    # -- map to an event ------------------------------------------------------------------------
 
-        If the store fails, the exception leaves the session on the old state, so the user's
-        next try repeats this turn and nothing is lost.
-        """
-        am = handler_input.attributes_manager
+    def event_for(self, request: TurnRequest) -> Event:
+        """The machine event for the request (one case per request type)."""
+        if request.kind == "LaunchRequest":
+            return Event(EventKind.LAUNCH, today=request.today)
+        if request.kind == "SessionEndedRequest":
+            return Event(EventKind.SESSION_END, today=request.today)
+        if request.consent is not None:  # Alexa's answer to the voice consent it asked
+            answer, time_hhmm = request.consent
+            event = Event(EventKind.REMINDER, today=request.today, time=time_hhmm,
+                          reminder=reminders.CONSENT_RESULTS[answer])
+            return self.create_reminder(request, event) if event.reminder is None else event
+        event = intent_event(request.intent, request.today, self.faq_index[request.locale])
+        if event.kind is EventKind.REMINDER and event.reminder is None:
+            event = self.create_reminder(request, event)
+        return event
+
+    def create_reminder(self, request: TurnRequest, event: Event) -> Event:
+        """Ask the Reminders API for a daily reminder; the event carries what it answered."""
+        if event.time is None:
+            return replace(event, reminder="no_time")
+        if request.api_endpoint is None or not request.api_token:
+            return replace(event, reminder="no_permission")
+        now_local = request.local_time.replace(tzinfo=None)
+        text = self.renderers[request.locale].line("reminder_text", {})
+        body = reminders.daily_reminder_body(event.time, now_local, request.locale, text)
+        return replace(event, reminder=self.reminder_client(request.api_endpoint,
+                                                            request.api_token, body))
+
+    # -- save -----------------------------------------------------------------------------------
+
+    def save(self, request: TurnRequest, loaded: Loaded, session_gen: str | None, before: State,
+             outcome: Outcome, deadline: Deadline) -> dict[str, Any] | None:
+        """Apply the turn's change to the stored record; the session attributes to send back
+        (None out of session). If the store fails, the exception leaves the session as it
+        was, so the user's next try repeats this turn and nothing is lost."""
         if outcome.delete_data:
-            am.delete_persistent_attributes()
-            if _has_session(handler_input):
-                am.session_attributes = {}
-            return
-        if outcome.state.profile != before.profile:
-            am.persistent_attributes = {
-                "v": RECORD_VERSION,
-                PROFILE_KEY: codec.profile_to_dict(outcome.state.profile),
-            }
-            am.save_persistent_attributes()
-        if _has_session(handler_input):  # an out-of-session request has nowhere to keep it
-            am.session_attributes = {STATE_KEY: codec.state_to_dict(outcome.state)}
+            self.records.delete(request.user_id, deadline)
+            return {} if request.in_session else None
+        gen = session_gen
+        change = change_between(before.profile, outcome.state.profile, loaded.repairs)
+        if change and request.user_id is not None:
+            written = self.records.apply(request.user_id, change, loaded, session_gen,
+                                         request.today, deadline)
+            gen = written if written is not None else session_gen
+        if not request.in_session:  # an out-of-session request has nowhere to keep it
+            return None
+        return {STATE_KEY: codec.state_to_dict(outcome.state, profile=False), RECORD_KEY: gen}
 
-    def build(self, handler_input: HandlerInput, outcome: Outcome,
-              renderer: Renderer) -> Response:
-        rb = handler_input.response_builder
+    # -- render ---------------------------------------------------------------------------------
+
+    def render(self, request: TurnRequest, outcome: Outcome) -> Speech:
+        """The words, card and screen of the outcome, in the user's locale, pace and tool."""
         if not outcome.speech:  # session end: nothing may be said
-            return rb.response
+            return Speech(None, None)
+        renderer = self.renderers[request.locale]
         profile = outcome.state.profile
-        rendered = renderer.render(outcome, profile.equipment, profile.pace)
+        screen_data = renderer.screen(outcome, profile.equipment, profile.pace) \
+            if request.apl else None
+        return Speech(renderer.render(outcome, profile.equipment, profile.pace), screen_data)
+
+    # -- write the response ---------------------------------------------------------------------
+
+    def write_response(self, handler_input: HandlerInput, outcome: Outcome, speech: Speech,
+                       session: Mapping[str, Any] | None) -> Response:
+        if session is not None:
+            handler_input.attributes_manager.session_attributes = dict(session)
+        rb = handler_input.response_builder
+        rendered = speech.rendered
+        if rendered is None:
+            return rb.response
         rb.response.output_speech = SsmlOutputSpeech(ssml=rendered.ssml)  # <speak> once
         if outcome.ask_permission:  # where Alexa could not ask by voice
             rb.set_card(AskForPermissionsConsentCard(permissions=[reminders.PERMISSION]))
         elif rendered.card is not None:
             rb.set_card(StandardCard(title=rendered.card.title, text=rendered.card.text))
-        if screen.supports_apl(_turn(handler_input).raw):
-            data = renderer.screen(outcome, profile.equipment, profile.pace)
-            if data is not None:
-                rb.add_directive(_apl_directive(data))
+        if speech.screen is not None:
+            rb.add_directive(_apl_directive(speech.screen))
         if outcome.end_session:
             rb.set_should_end_session(True)
         else:  # what ``rb.ask`` does, without unwrapping and wrapping <speak> again
@@ -220,15 +195,18 @@ class Conversation:
 
     def apology(self, handler_input: HandlerInput) -> Response:
         """What is said when something failed: sorry, and please say that again."""
-        renderer = self.renderers[self.locale_of(_turn(handler_input))]
+        renderer = self.renderers[self.reader.locale_of(handler_input)]
         again = (prompt("ask_error"),)
         rb = handler_input.response_builder
         rb.speak(ssml.speak(renderer.fragments((prompt("error"), *again))))
         return rb.ask(ssml.speak(renderer.fragments(again))).response
 
 
-def _has_session(handler_input: HandlerInput) -> bool:
-    return handler_input.request_envelope.session is not None
+class Speech(NamedTuple):
+    """A rendered outcome: words, reprompt and card (None: say nothing), and the screen."""
+
+    rendered: Rendered | None
+    screen: dict[str, Any] | None
 
 
 def _apl_directive(data: dict[str, Any]) -> Any:
@@ -237,11 +215,6 @@ def _apl_directive(data: dict[str, Any]) -> Any:
     d = screen.render_directive(data)
     return RenderDocumentDirective(token=d["token"], document=d["document"],
                                    datasources=d["datasources"])
-
-
-def _turn(handler_input: HandlerInput) -> Turn:
-    context = handler_input.context
-    return context if isinstance(context, Turn) else Turn({})
 
 
 def _faq_index(lc: LocaleContent) -> dict[str, str]:

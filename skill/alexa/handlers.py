@@ -1,106 +1,53 @@
-"""ASK request handlers: each turns a request into a machine event and hands it on.
+"""ASK request handlers: each hands its request to the one turn (``Conversation.take_turn``).
 
-No conversation logic lives here: ``skill.alexa.intents`` maps intents to events and
-``skill.alexa.conversation`` runs the turn.
+No conversation logic lives here. The handlers receive complete ASK request objects
+(``skill.alexa.wire``), so the SDK's idioms (``is_request_type``, ``is_intent_name``,
+``get_slot``) work in them as ASK developers expect. A new request type that is a turn gets a
+case in ``Conversation.event_for``; one that is not gets a handler here and a place in
+``skill.alexa.runtime.build_skill``.
 """
 
 from __future__ import annotations
 
 import logging
 
-from ask_sdk_core.dispatch_components import (
-    AbstractExceptionHandler,
-    AbstractRequestHandler,
-    AbstractRequestInterceptor,
-    AbstractResponseInterceptor,
-)
+from ask_sdk_core.dispatch_components import AbstractExceptionHandler, AbstractRequestHandler
 from ask_sdk_core.handler_input import HandlerInput
+from ask_sdk_core.utils import get_request_type, is_request_type
 from ask_sdk_model import Response
 
-from skill.alexa.conversation import Conversation, Turn
-from skill.alexa.intents import event_for
-from skill.core.machine import Event, EventKind
+from skill.alexa import reminders
+from skill.alexa.conversation import Conversation
 
 log = logging.getLogger(__name__)
 
-
-def _request_type(handler_input: HandlerInput) -> str:
-    context = handler_input.context
-    if isinstance(context, Turn):
-        kind = context.request.get("type")
-        return kind if isinstance(kind, str) else ""
-    return getattr(handler_input.request_envelope.request, "object_type", "") or ""
+TURN_REQUESTS = ("LaunchRequest", "IntentRequest", "SessionEndedRequest")
 
 
-TURN_REQUESTS = frozenset({"LaunchRequest", "IntentRequest", "SessionEndedRequest",
-                           "Connections.Response"})  # the answer to voice consent
+def _is_consent_answer(handler_input: HandlerInput) -> bool:
+    """Alexa's answer to the skill's voice-consent request for reminders."""
+    return (is_request_type(reminders.CONSENT_REQUEST)(handler_input)
+            and getattr(handler_input.request_envelope.request, "name", None)
+            == reminders.CONSENT_TASK)
 
 
-class LoadState(AbstractRequestInterceptor):
-    """Before a turn: the session's state, or a new one from the user's stored profile."""
-
-    def __init__(self, conversation: Conversation) -> None:
-        self.conversation = conversation
-
-    def process(self, handler_input: HandlerInput) -> None:
-        if _request_type(handler_input) in TURN_REQUESTS:
-            self.conversation.load_turn(handler_input)
-
-
-class SaveState(AbstractResponseInterceptor):
-    """After a turn: the profile stored when it changed, the state kept in the session.
-    A failure here becomes the spoken apology, and the session keeps the turn's old state."""
-
-    def __init__(self, conversation: Conversation) -> None:
-        self.conversation = conversation
-
-    def process(self, handler_input: HandlerInput, response: Response) -> None:
-        self.conversation.save_turn(handler_input)
-
-
-class LaunchHandler(AbstractRequestHandler):
-    def __init__(self, conversation: Conversation) -> None:
-        self.conversation = conversation
-
-    def can_handle(self, handler_input: HandlerInput) -> bool:
-        return _request_type(handler_input) == "LaunchRequest"
-
-    def handle(self, handler_input: HandlerInput) -> Response:
-        today, _ = self.conversation.event_context(handler_input)
-        return self.conversation.respond(handler_input, Event(EventKind.LAUNCH, today=today))
-
-
-class IntentHandler(AbstractRequestHandler):
-    """Every intent, through the one table in ``skill.alexa.intents``."""
+class TurnHandler(AbstractRequestHandler):
+    """Launch, every intent (through the table in ``skill.alexa.intents``), session end, and the
+    answer to voice consent for reminders."""
 
     def __init__(self, conversation: Conversation) -> None:
         self.conversation = conversation
 
     def can_handle(self, handler_input: HandlerInput) -> bool:
-        return _request_type(handler_input) == "IntentRequest"
+        return (any(is_request_type(kind)(handler_input) for kind in TURN_REQUESTS)
+                or _is_consent_answer(handler_input))
 
     def handle(self, handler_input: HandlerInput) -> Response:
-        today, faq_index = self.conversation.event_context(handler_input)
-        turn = handler_input.context
-        intent = turn.request.get("intent") if isinstance(turn, Turn) else None
-        return self.conversation.respond(handler_input, event_for(intent, today, faq_index))
-
-
-class SessionEndedHandler(AbstractRequestHandler):
-    """Save where the user was; the answer is empty (nothing may be said)."""
-
-    def __init__(self, conversation: Conversation) -> None:
-        self.conversation = conversation
-
-    def can_handle(self, handler_input: HandlerInput) -> bool:
-        return _request_type(handler_input) == "SessionEndedRequest"
-
-    def handle(self, handler_input: HandlerInput) -> Response:
-        turn = handler_input.context
-        if isinstance(turn, Turn) and turn.request.get("reason") == "ERROR":
-            log.warning("session ended with an error: %s", str(turn.request.get("error"))[:200])
-        today, _ = self.conversation.event_context(handler_input)
-        return self.conversation.respond(handler_input, Event(EventKind.SESSION_END, today=today))
+        if is_request_type("SessionEndedRequest")(handler_input):
+            request = handler_input.request_envelope.request
+            if getattr(request.reason, "value", None) == "ERROR":
+                log.warning("session ended with an error: %s", str(request.error)[:200])
+        return self.conversation.take_turn(handler_input)
 
 
 class OtherRequestHandler(AbstractRequestHandler):
@@ -129,3 +76,10 @@ class ApologyHandler(AbstractExceptionHandler):
         if _request_type(handler_input) == "SessionEndedRequest":
             return handler_input.response_builder.response
         return self.conversation.apology(handler_input)
+
+
+def _request_type(handler_input: HandlerInput) -> str:
+    try:
+        return get_request_type(handler_input) or ""
+    except AttributeError:
+        return ""

@@ -81,6 +81,9 @@ def _is_local(url: str) -> bool:
 
 CONSENT_REQUEST = "Connections.Response"
 CONSENT_TASK = "AskFor"
+# The machine's reminder result for each consent answer (None: call the API, which says "set"
+# or why not; "no_permission": Alexa could not ask by voice, so the consent card).
+CONSENT_RESULTS = {"accepted": None, "declined": "declined", "unavailable": "no_permission"}
 _TIME = re.compile(r"([01]\d|2[0-3]):[0-5]\d")
 
 

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Generic, TypeVar
 from urllib.parse import urlsplit
 
-from skill.hosting.errors import CertificateError
+from skill.errors import CertificateError
 
 log = logging.getLogger(__name__)
 

@@ -24,7 +24,7 @@ import logging
 import re
 from typing import Any
 
-from skill.hosting.errors import UntrustedText
+from skill.errors import UntrustedText
 
 log = logging.getLogger(__name__)
 

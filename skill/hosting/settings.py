@@ -5,9 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
-
 from skill.alexa.runtime import SkillConfig, SkillRuntime
+from skill.storage.record import Store
 
 SKILL_ID_ENV = "KNEE_ROUTINE_SKILL_ID"
 DATABASE_ENV = "KNEE_ROUTINE_DB"
@@ -33,16 +32,18 @@ def table_from_env() -> str | None:
     return os.environ.get(TABLE_ENV) or None
 
 
-def store_from_env() -> AbstractPersistenceAdapter:
-    """DynamoDB when a table is configured, else SQLite (imported lazily: boto3 is heavy)."""
+def store_from_env(database: str | Path | None = None) -> Store:
+    """The one place a store is chosen: SQLite at ``database`` when one is given, else DynamoDB
+    when a table is configured, else SQLite at ``database_from_env()``. Imported lazily: the
+    DynamoDB client is heavy, and SQLite runs need none of it."""
     table = table_from_env()
-    if table is not None:
+    if database is None and table is not None:
         from skill.storage.dynamodb import DynamoDbStore
 
         return DynamoDbStore(table)
-    from skill.storage.sqlite import SQLiteAdapter
+    from skill.storage.sqlite import SQLiteStore
 
-    return SQLiteAdapter(database_from_env())
+    return SQLiteStore(database if database is not None else database_from_env())
 
 
 def runtime_from_env() -> SkillRuntime:

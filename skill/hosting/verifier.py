@@ -44,19 +44,19 @@ from cryptography.utils import CryptographyDeprecationWarning
 from cryptography.x509.verification import DNSName, PolicyBuilder, Store
 from cryptography.x509.verification import VerificationError as ChainInvalid
 
-from skill.hosting.chains import (  # noqa: F401 (part of this module's interface)
-    MAX_CHAIN_BYTES,
-    BoundedLoader,
-    ChainDirectory,
-    fetch_chain,
-)
-from skill.hosting.errors import (  # noqa: F401 (part of this module's interface)
+from skill.errors import (  # noqa: F401 (part of this module's interface)
     ApplicationIdError,
     CertificateError,
     CertificateUrlError,
     SignatureError,
     TimestampError,
     VerificationError,
+)
+from skill.hosting.chains import (  # noqa: F401 (part of this module's interface)
+    MAX_CHAIN_BYTES,
+    BoundedLoader,
+    ChainDirectory,
+    fetch_chain,
 )
 
 log = logging.getLogger(__name__)

@@ -29,7 +29,7 @@ def in_process(db: Path | str) -> Send:
 
 def runtime_sender(runtime: Any) -> Send:
     """Answer with ``runtime``; a refused request becomes a ``SkillError``."""
-    from skill.alexa.runtime import BadRequest
+    from skill.errors import BadRequest
 
     def send(envelope: dict[str, Any]) -> dict[str, Any]:
         try:

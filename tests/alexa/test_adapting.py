@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import threading
@@ -14,11 +15,22 @@ from skill.output.render import Renderer
 from skill.output.screen import step_document
 from skill.output.timing import ssml_seconds
 from tests.support.envelopes import Session, custom_slot
-from tests.support.helpers import Clock
-from tests.support.helpers import prompt_text as say
 from tests.support.skill_servers import http_skill
 
 APL = {"Alexa.Presentation.APL": {"runtime": {"maxVersion": "2023.2"}}}
+
+
+class Clock:
+    """A clock the test moves: the time its requests carry."""
+
+    def __init__(self, start: str = "2026-11-20T09:00:00+00:00") -> None:
+        self.now = dt.datetime.fromisoformat(start)
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def next_day(self) -> None:
+        self.now += dt.timedelta(days=1)
 
 
 @pytest.fixture
@@ -28,8 +40,14 @@ def clock():
 
 @pytest.fixture
 def skill(tmp_path, clock):
-    with http_skill(tmp_path / "adapt.sqlite3", CLOCK=clock) as (_, send):
-        yield send
+    """The skill, sent requests timestamped by ``clock`` (the day is the request's)."""
+    with http_skill(tmp_path / "adapt.sqlite3") as (_, send):
+        yield lambda doc: send({**doc, "request": {**doc["request"],
+                                                   "timestamp": clock.now.isoformat()}})
+
+
+def say(content, locale, key, **params):
+    return content.for_locale(locale).prompt(key).format(**params)
 
 
 def finish_routine(send, user, locale="en-US"):

@@ -10,6 +10,7 @@ import textwrap
 import threading
 
 import pytest
+import requests
 
 from skill.content.loader import LOCALES
 from tests.support.envelopes import Session, custom_slot, launch, number_slot, speech_text
@@ -111,7 +112,7 @@ def test_resume_in_the_same_session_replays_the_set(send):
     assert resumed.endswith(narrated) and resumed.startswith("Let's pick up at step 1.")
 
 
-def test_pain_mid_set_stops_and_asks_then_sends_to_a_doctor(send, content):
+def test_pain_mid_set_stops_and_asks_then_sends_to_a_doctor(send, content, tmp_path):
     s = Session(send, user="hurts", locale="ja-JP")
     s.launch()
     s.say("AMAZON.NextIntent")
@@ -124,9 +125,16 @@ def test_pain_mid_set_stops_and_asks_then_sends_to_a_doctor(send, content):
     s.say("AMAZON.YesIntent")
     assert say(content, "ja-JP", "pain_see_doctor") in s.text and not s.open
 
+    # Nothing about pain is kept: the stored record holds the place, not the pain answer,
+    # and the next launch is the same as for anyone who stopped there.
+    with sqlite3.connect(tmp_path / "store.sqlite3") as conn:
+        (doc,) = conn.execute("SELECT attributes FROM user_attributes").fetchone()
+    assert "pain" not in doc
     later = Session(send, user="hurts", locale="ja-JP")
     later.launch()
-    assert say(content, "ja-JP", "pain_checkin") in later.text
+    assert say(content, "ja-JP", "pain_checkin") not in later.text
+    assert say(content, "ja-JP", "resume_offer", number=1,
+               title=content.for_locale("ja-JP").steps[0].title) in later.text
 
 
 @pytest.mark.parametrize("locale", LOCALES)
@@ -219,23 +227,30 @@ def test_an_unknown_locale_is_answered_in_english(send):
 
 
 def test_a_failing_store_gets_a_spoken_apology_and_a_reprompt(tmp_path):
-    from ask_sdk_core.exceptions import PersistenceException
+    from skill.storage.record import Stored, StoreError
 
-    class BrokenStore:
-        def get_attributes(self, request_envelope):
-            return {}
+    class FullDisk:
+        """Reads work; every write fails, as on a full disk."""
 
-        def save_attributes(self, request_envelope, attributes):
-            raise PersistenceException("disk full")
+        def read(self, user_id, deadline):
+            return Stored()
 
-        def delete_attributes(self, request_envelope):
-            raise PersistenceException("disk full")
+        def write(self, user_id, expected, gen, data, deadline):
+            raise StoreError("disk full")
 
-    with http_skill(tmp_path / "x.sqlite3", PERSISTENCE=BrokenStore()) as (_, send):
+        def delete(self, user_id, deadline):
+            raise StoreError("disk full")
+
+        def probe(self, seconds=1.0):
+            raise StoreError("disk full")
+
+    with http_skill(tmp_path / "x.sqlite3", PERSISTENCE=FullDisk()) as (url, send):
         s = Session(send)
         s.launch()
         assert s.text == "Sorry, something went wrong on my side. Please say that again."
         assert s.open and s.attributes == {}
+        health = requests.get(url.replace("/alexa", "/health"), timeout=5)
+        assert health.status_code == 503
 
 
 def test_persistence_survives_a_process_restart(tmp_path):

@@ -8,13 +8,12 @@ import logging
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from skill.alexa import runtime
-from skill.hosting import errors
+from skill.errors import BadRequest
 from tests.hosting.test_hostile import LONE, apologies, text_attacks
 from tests.support.envelopes import custom_slot, intent, launch
 from tests.support.skill_servers import lambda_skill
 
-REFUSED = (errors.BadRequest, runtime.BadRequest)  # one class once runtime re-exports it
+REFUSED = BadRequest
 CHECKS_LOG = "skill.hosting.request_checks"
 
 

@@ -32,10 +32,10 @@ def test_the_web_app_does_not_import_the_server():
     assert under(loaded, "skill.hosting.server", "waitress") == set()
 
 
-@pytest.mark.parametrize("module", ["skill.hosting.errors", "skill.hosting.request_checks"])
+@pytest.mark.parametrize("module", ["skill.errors", "skill.hosting.request_checks"])
 def test_the_error_hierarchy_and_the_text_checks_stand_alone(module):
     skill_modules = under(loaded_after(module), "skill")
-    assert skill_modules <= {"skill", "skill.hosting", "skill.hosting.errors",
+    assert skill_modules <= {"skill", "skill.hosting", "skill.errors",
                              "skill.hosting.request_checks"}
 
 

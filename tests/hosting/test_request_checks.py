@@ -8,7 +8,7 @@ import json
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from skill.hosting.errors import UntrustedText
+from skill.errors import UntrustedText
 from skill.hosting.request_checks import check_request
 from tests.hosting.test_hostile import text_attacks
 

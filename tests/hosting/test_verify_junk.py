@@ -23,8 +23,8 @@ import pytest
 import requests
 from werkzeug.serving import make_server
 
+from skill.errors import CertificateError
 from skill.hosting.chains import BoundedLoader
-from skill.hosting.errors import CertificateError
 from skill.hosting.verifier import AlexaVerifier, check_chain_url
 from skill.web import create_app
 from tests.support.alexa_ca import CHAIN_URL, NOW, default_ca, default_leaf, signed_headers

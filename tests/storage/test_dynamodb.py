@@ -13,172 +13,20 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.request
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
-import yaml
 
 from skill.content.loader import LOCALES, load_content
 from skill.hosting import settings
 from skill.storage import dynamodb as dynamo
+from tests.storage.moto import ROOT, Dynamo, aws_env, lambda_process, moto_server  # noqa: F401 (tests/deploy uses them)
 from tests.support.envelopes import Session
-from tests.support.helpers import free_port
 
-ROOT = Path(__file__).resolve().parents[2]
-REGION = "us-east-1"
 NEXT, PAUSE, RESUME = "AMAZON.NextIntent", "AMAZON.PauseIntent", "AMAZON.ResumeIntent"
 TURNS_TO_STEP = {2: 4, 3: 7}  # NextIntents after launch that reach the step's instructions
-
-# Answers envelopes with skill.lambda_function.handler: one JSON line in, one out.
-WORKER = """
-import json, sys
-from skill.lambda_function import handler
-for line in sys.stdin:
-    print(json.dumps(handler(json.loads(line), None)), flush=True)
-"""
-
-
-@contextmanager
-def moto_server(log_dir: Path) -> Iterator[str]:
-    """moto's standalone server (DynamoDB and the rest of its AWS) on a loopback port."""
-    port = free_port()
-    log = (log_dir / "moto.log").open("wb")
-    server = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1",
-                               "-p", str(port)], stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            if server.poll() is not None:
-                pytest.fail(f"moto server exited with {server.returncode}")
-            try:
-                urllib.request.urlopen(f"{url}/moto-api/", timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            pytest.fail("moto server did not start")
-        yield url
-    finally:
-        server.terminate()
-        server.wait(10)
-        log.close()
-
-
-@pytest.fixture(scope="module")
-def moto_url(tmp_path_factory) -> Iterator[str]:
-    with moto_server(tmp_path_factory.mktemp("moto")) as url:
-        yield url
-
-
-def aws_env(endpoint: str) -> dict[str, str]:
-    """What Lambda would set, pointed at a loopback endpoint; no real credentials anywhere."""
-    return {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_REGION": REGION,
-        "AWS_ENDPOINT_URL_DYNAMODB": endpoint,
-        "AWS_CONFIG_FILE": os.devnull,
-        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-        "AWS_EC2_METADATA_DISABLED": "true",
-    }
-
-
-def _table_properties() -> dict:
-    """The table's key schema and billing mode as template.yaml deploys them."""
-    loader = type("Loader", (yaml.SafeLoader,), {})
-    loader.add_multi_constructor("!", lambda *_: None)
-    template = yaml.load((ROOT / "template.yaml").read_text(encoding="utf-8"), Loader=loader)
-    (table,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::DynamoDB::Table"]
-    return table["Properties"]
-
-
-class Dynamo:
-    """Direct access to the server, as an operator with the AWS console would have."""
-
-    def __init__(self, url: str) -> None:
-        import boto3
-
-        self.client = boto3.client("dynamodb", endpoint_url=url, region_name=REGION,
-                                   aws_access_key_id="testing", aws_secret_access_key="testing")
-
-    def create_table(self, name: str) -> None:
-        props = _table_properties()
-        self.client.create_table(TableName=name, KeySchema=props["KeySchema"],
-                                 AttributeDefinitions=props["AttributeDefinitions"],
-                                 BillingMode=props["BillingMode"])
-        self.client.update_time_to_live(TableName=name,
-                                        TimeToLiveSpecification=props["TimeToLiveSpecification"])
-
-    def item(self, table: str, user: str) -> dict | None:
-        from boto3.dynamodb.types import TypeDeserializer
-
-        raw = self.client.get_item(TableName=table, ConsistentRead=True,
-                                   Key={"id": {"S": f"amzn1.ask.account.{user}"}}).get("Item")
-        return None if raw is None else {k: TypeDeserializer().deserialize(v)
-                                         for k, v in raw.items()}
-
-    def user_ids(self, table: str) -> set[str]:
-        return {i["id"]["S"] for i in self.client.scan(TableName=table)["Items"]}
-
-
-@pytest.fixture
-def dynamo_db(moto_url) -> Dynamo:
-    return Dynamo(moto_url)
-
-
-@pytest.fixture
-def table(dynamo_db) -> str:
-    name = f"knee-routine-{uuid.uuid4().hex[:12]}"
-    dynamo_db.create_table(name)
-    return name
-
-
-@pytest.fixture
-def skill_on(monkeypatch):
-    """The Lambda configuration in this process: a runtime on ``table`` through ``endpoint``."""
-
-    def build(table: str, endpoint: str):
-        for key in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
-            monkeypatch.delenv(key, raising=False)
-        for key, value in aws_env(endpoint).items():
-            monkeypatch.setenv(key, value)
-        monkeypatch.setenv(settings.TABLE_ENV, table)
-        monkeypatch.delenv(settings.SKILL_ID_ENV, raising=False)
-        return settings.runtime_from_env().handle
-
-    return build
-
-
-@contextmanager
-def lambda_process(table: str, endpoint: str) -> Iterator:
-    """A separate process answering like a Lambda container configured by template.yaml."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("KNEE_ROUTINE_", "AWS_"))}
-    env.update(aws_env(endpoint), **{settings.TABLE_ENV: table})
-    proc = subprocess.Popen([sys.executable, "-c", WORKER], cwd=ROOT, env=env, text=True,
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-
-    def send(envelope: dict) -> dict:
-        proc.stdin.write(json.dumps(envelope) + "\n")
-        proc.stdin.flush()
-        line = proc.stdout.readline()
-        assert line, f"the Lambda process died (exit code {proc.poll()})"
-        return json.loads(line)
-
-    try:
-        yield send
-    finally:
-        proc.stdin.close()
-        proc.wait(30)
-        proc.stdout.close()
-
 
 def line(locale: str, key: str, **params) -> str:
     """A prompt as content/ words it (single-variant prompts only)."""
@@ -237,27 +85,6 @@ def test_pause_in_one_process_resume_in_another(locale, moto_url, table, dynamo_
 
     profile = dynamo_db.item(table, "walker")["attributes"]["profile"]
     assert profile["days_done"] == 1 and profile["resume_at"] is None
-
-
-def test_stored_numbers_come_back_as_the_same_types(moto_url, table, skill_on):
-    """DynamoDB turns numbers into Decimal and refuses floats: the store hides both."""
-    from ask_sdk_model import RequestEnvelope, User
-    from ask_sdk_model.context import Context
-    from ask_sdk_model.interfaces.system import SystemState
-
-    skill_on(table, moto_url)
-    store = settings.store_from_env()
-    envelope = RequestEnvelope(context=Context(system=SystemState(user=User(user_id="u-types"))))
-    record = {"v": 1, "profile": {"equipment": "towel", "disclaimer_heard": True,
-                                  "days_done": 12, "streak": 3, "last_day": "2026-11-24",
-                                  "pain_last": False, "resume_at": [4, 0]},
-              "ratio": 0.75}
-    store.save_attributes(envelope, record)
-    loaded = store.get_attributes(envelope)
-    assert loaded == record
-    assert type(loaded["profile"]["days_done"]) is int
-    assert all(type(n) is int for n in loaded["profile"]["resume_at"])
-    assert type(loaded["ratio"]) is float
 
 
 # -- users kept apart ----------------------------------------------------------------------------
@@ -323,10 +150,14 @@ def test_table_gone_mid_session_keeps_the_users_place(moto_url, table, dynamo_db
     assert_apology(session)
     assert session.attributes == place, "the session still holds the user's place"
 
-    dynamo_db.create_table(table)  # the operator restores the table; the user says it again
+    dynamo_db.create_table(table)  # the operator makes the table again; the user says it again
     session.say(NEXT)
     assert session.text == expected
-    assert dynamo_db.item(table, "mid")["attributes"]["profile"]["resume_at"] == [1, 0]
+    # The new table is empty: like a delete, a session that began before it does not write
+    # the old record back. A new launch starts a new record.
+    assert dynamo_db.item(table, "mid") is None
+    Session(send, locale="en-US", user="mid").launch()
+    assert dynamo_db.item(table, "mid")["attributes"]["profile"]["disclaimer_heard"] is True
 
 
 class ThrottlingProxy:
@@ -335,12 +166,14 @@ class ThrottlingProxy:
     def __init__(self, upstream: str) -> None:
         self.upstream = upstream.removeprefix("http://")
         self.throttle_puts = 0  # how many of the next PutItem calls to refuse
+        self.delay = 0.0  # seconds before answering anything (a brownout)
         self.puts = 0  # PutItem calls seen
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                time.sleep(proxy.delay)
                 if self.headers.get("X-Amz-Target", "").endswith(".PutItem"):
                     proxy.puts += 1
                     if proxy.throttle_puts > 0:
@@ -350,24 +183,31 @@ class ThrottlingProxy:
                                       "#ProvisionedThroughputExceededException",
                             "message": "The level of configured provisioned throughput for "
                                        "the table was exceeded."}).encode())
-                conn = http.client.HTTPConnection(proxy.upstream, timeout=10)
-                conn.request("POST", self.path, body, dict(self.headers))
-                upstream = conn.getresponse()
-                self.reply(upstream.status, upstream.read())
-                conn.close()
+                try:
+                    conn = http.client.HTTPConnection(proxy.upstream, timeout=10)
+                    conn.request("POST", self.path, body, dict(self.headers))
+                    upstream = conn.getresponse()
+                    self.reply(upstream.status, upstream.read())
+                    conn.close()
+                except OSError:  # moto has stopped (a late answer after the test)
+                    pass
 
             def reply(self, status: int, payload: bytes) -> None:
-                self.send_response(status)
-                self.send_header("Content-Type", "application/x-amz-json-1.0")
-                self.send_header("x-amzn-RequestId", uuid.uuid4().hex)
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/x-amz-json-1.0")
+                    self.send_header("x-amzn-RequestId", uuid.uuid4().hex)
+                    self.send_header("Content-Length", str(len(payload)))
+                    self.end_headers()
+                    self.wfile.write(payload)
+                except OSError:  # the client gave up waiting (the brownout case)
+                    pass
 
             def log_message(self, *args) -> None:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
@@ -419,6 +259,25 @@ def test_a_throttled_write_gets_an_apology_and_loses_nothing(moto_url, table, dy
     assert dynamo_db.item(table, "busy")["attributes"]["profile"]["resume_at"] == [1, 0]
 
 
+def test_a_brownout_gets_an_apology_within_alexas_eight_seconds(moto_url, table, skill_on):
+    with ThrottlingProxy(moto_url) as proxy:
+        send = skill_on(table, proxy.url)
+        expected = answer_without_failures(send, "ja-JP", 2)
+        session = Session(send, locale="ja-JP", user="brownout")
+        go_to_step(session, 2)
+        place = session.attributes
+        proxy.delay = 6.0  # DynamoDB answers, but far too late
+        started = time.monotonic()
+        session.say(NEXT)
+        took = time.monotonic() - started
+        assert took < 8.0, took
+        assert_apology(session)
+        assert session.attributes == place
+        proxy.delay = 0.0
+        session.say(NEXT)  # DynamoDB is back: the user says it again, nothing was lost
+        assert session.text == expected
+
+
 # -- configuration -------------------------------------------------------------------------------
 
 
@@ -458,3 +317,23 @@ def test_on_lambda_without_a_table_sqlite_lives_in_tmp(monkeypatch, tmp_path):
     assert settings.database_from_env() == tmp_path / settings.DEFAULT_DATABASE.name
     monkeypatch.delenv("AWS_LAMBDA_FUNCTION_NAME")
     assert settings.database_from_env() == settings.DEFAULT_DATABASE
+
+
+def test_the_web_service_uses_the_table_too_and_its_health_says_so(moto_url, table, dynamo_db,
+                                                                    aws, monkeypatch):
+    """One place chooses the store: with a table configured, the web service keeps records in
+    DynamoDB, and ``GET /health`` answers 503 once the table is gone."""
+    from skill.web import create_app
+    from tests.support.envelopes import launch
+
+    aws(moto_url)
+    monkeypatch.setenv(settings.TABLE_ENV, table)
+    monkeypatch.delenv(settings.DATABASE_ENV, raising=False)
+    client = create_app({"DEV": True}).test_client()
+    assert client.post("/alexa", json=launch(user="webber")).status_code == 200
+    assert dynamo_db.item(table, "webber")["attributes"]["profile"]["disclaimer_heard"] is True
+    assert client.get("/health").status_code == 200
+    dynamo_db.client.delete_table(TableName=table)
+    started = time.monotonic()
+    assert client.get("/health").status_code == 503
+    assert time.monotonic() - started < 1.0

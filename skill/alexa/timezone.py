@@ -1,0 +1,97 @@
+"""The user's day: the request's time in the device's time zone.
+
+The zone comes from the Alexa Settings API (``GET {apiEndpoint}/v2/devices/{deviceId}/settings/
+System.timeZone`` with the in-session ``apiAccessToken``), asked once per device and cached
+(bounded; a failure is remembered for a while too). When the API fails or is slow (a short
+timeout), the locale's UTC offset (``content/<locale>/locale.yaml``) stands in.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+
+log = logging.getLogger(__name__)
+
+TIMEOUT_SECONDS = 0.8  # the whole turn has 8 s; the day can come from the locale instead
+CACHE_SIZE = 10_000  # devices remembered per process
+RETRY_FAILED_AFTER = 600.0  # seconds before a device whose zone could not be read is asked again
+
+# (api_endpoint, device_id, token) -> an IANA zone name, or None
+Fetch = Callable[[str, str, str], str | None]
+
+
+def fetch_time_zone(api_endpoint: str, device_id: str, token: str) -> str | None:
+    """The device's zone name from the Alexa Settings API, or None."""
+    import urllib.error  # only here: urllib.request costs milliseconds at cold start
+    import urllib.parse
+    import urllib.request
+
+    if not api_endpoint.startswith("https://") and not _is_local(api_endpoint):
+        return None
+    url = (api_endpoint.rstrip("/") + "/v2/devices/" + urllib.parse.quote(device_id, safe="")
+           + "/settings/System.timeZone")
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}",
+                                                   "Accept": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:
+            name = json.loads(response.read(256).decode("utf-8"))
+    except (urllib.error.URLError, TimeoutError, OSError, ValueError) as e:
+        log.info("time zone: %s; the locale's offset is used", type(e).__name__)
+        return None
+    return name if isinstance(name, str) else None
+
+
+class TimeZones:
+    """Each device's time zone, cached; ``zone`` falls back to the given fixed offset."""
+
+    def __init__(self, fetch: Fetch = fetch_time_zone, size: int = CACHE_SIZE) -> None:
+        self.fetch = fetch
+        self.size = size
+        self._cache: OrderedDict[str, tuple[dt.tzinfo | None, float]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def zone(self, device_id: str | None, api_endpoint: str | None, token: str | None,
+             fallback: dt.tzinfo) -> dt.tzinfo:
+        if not device_id or not api_endpoint or not token or len(device_id) > 256:
+            return fallback
+        now = time.monotonic()
+        with self._lock:
+            cached = self._cache.get(device_id)
+            if cached is not None and (cached[0] is not None or now < cached[1]):
+                self._cache.move_to_end(device_id)
+                return cached[0] or fallback
+        zone = _zone_named(self.fetch(api_endpoint, device_id, token))
+        with self._lock:
+            self._cache[device_id] = (zone, now + RETRY_FAILED_AFTER)
+            self._cache.move_to_end(device_id)
+            while len(self._cache) > self.size:
+                self._cache.popitem(last=False)
+        return zone or fallback
+
+
+def local_day(moment: dt.datetime, zone: dt.tzinfo) -> str:
+    """The ISO date of ``moment`` (aware) in ``zone``."""
+    return moment.astimezone(zone).date().isoformat()
+
+
+def _zone_named(name: str | None) -> dt.tzinfo | None:
+    if not name or len(name) > 64:
+        return None
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        log.info("time zone %r unknown here; the locale's offset is used", name[:64])
+        return None
+
+
+def _is_local(url: str) -> bool:
+    """Loopback over http: the tests' stand-in for the Alexa API."""
+    return url.startswith(("http://127.0.0.1:", "http://localhost:", "http://[::1]:"))

@@ -1,0 +1,291 @@
+"""The Alexa wire format: request JSON to the ASK objects the SDK reads, response objects to JSON.
+
+The request path skips the SDK's generic, reflective serializer both ways (it is about two
+thirds of the hello-world skill's time per request). ``request_envelope`` builds complete ASK
+objects for what the SDK and the handlers read (session, user, application, device, the request
+with its type, id, time, locale and, for an intent, the intent with its slots), so the SDK's
+idioms (``is_intent_name``, ``get_slot``, ``get_device_id``) work; ``response_json`` writes the
+response objects out directly. ``tests/alexa/test_wire.py`` compares both with the SDK's own
+serializer. Request types without a fast path go through the SDK's serializer.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import functools
+from collections.abc import Mapping
+from typing import Any
+
+from ask_sdk_model import (
+    Application,
+    Context,
+    Device,
+    Intent,
+    IntentConfirmationStatus,
+    IntentRequest,
+    LaunchRequest,
+    RequestEnvelope,
+    ResponseEnvelope,
+    Session,
+    SessionEndedRequest,
+    Slot,
+    SlotConfirmationStatus,
+    SupportedInterfaces,
+    User,
+)
+from ask_sdk_model.dialog_state import DialogState
+from ask_sdk_model.interfaces.system import SystemState
+from ask_sdk_model.session_ended_reason import SessionEndedReason
+
+from skill.errors import BadRequest
+from skill.output.screen import WireJson
+
+
+def check_envelope(event: Any) -> None:
+    """The shape checks the SDK does not do: raise ``BadRequest`` early and clearly."""
+    if not isinstance(event, Mapping):
+        raise BadRequest("the request body is not a JSON object")
+    request = event.get("request")
+    if not isinstance(request, Mapping):
+        raise BadRequest("request is missing")
+    if not isinstance(request.get("type"), str):
+        raise BadRequest("request.type is missing")
+    for key in ("session", "context"):
+        if key in event and event[key] is not None and not isinstance(event[key], Mapping):
+            raise BadRequest(f"{key} is not an object")
+
+
+# -- request: JSON -> the ASK objects the SDK reads ----------------------------------------------
+
+# The request types this skill answers: their ASK class, and the enum field the SDK checks.
+FAST_REQUEST_TYPES: Mapping[str, tuple[type, str, frozenset[str]]] = {
+    "LaunchRequest": (LaunchRequest, "", frozenset()),
+    "IntentRequest": (IntentRequest, "dialogState", frozenset(e.value for e in DialogState)),
+    "SessionEndedRequest": (SessionEndedRequest, "reason",
+                            frozenset(e.value for e in SessionEndedReason)),
+}
+
+
+def request_envelope(event: Mapping[str, Any]) -> RequestEnvelope:
+    """A ``RequestEnvelope`` holding what the SDK and the handlers read (session, user,
+    application, device with its interfaces, the request with its intent and slots), checked
+    as strictly as the SDK's serializer checks them. Raises ``BadRequest``."""
+    session = _object(event, "session")
+    system = _object(_object(event, "context"), "System", "context.System")
+    req = event["request"]
+    return RequestEnvelope(
+        version=_str(event, "version"),
+        session=None if session is None else Session(
+            new=bool(session.get("new")), session_id=_str(session, "sessionId"),
+            user=_user(session, "session"),
+            attributes=_session_attributes(session),
+            application=_application(session, "session")),
+        context=None if system is None else Context(system=SystemState(
+            application=_application(system, "context.System"),
+            user=_user(system, "context.System"), device=_device(system),
+            api_endpoint=_str(system, "apiEndpoint"),
+            api_access_token=_str(system, "apiAccessToken"))),
+        request=_request(req),
+    )
+
+
+def _request(req: Mapping[str, Any]) -> Any:
+    kind = req["type"]
+    request_class, enum_key, allowed = FAST_REQUEST_TYPES[kind]
+    value = req.get(enum_key) if enum_key else None
+    if value is not None and (not isinstance(value, str) or value not in allowed):
+        raise BadRequest(f"request.{enum_key} is not one Alexa sends")
+    common = {"request_id": _str(req, "requestId"), "timestamp": _timestamp(req.get("timestamp")),
+              "locale": _str(req, "locale")}
+    if kind == "IntentRequest":
+        intent = _object(req, "intent", "request.intent")
+        slots = _object(intent, "slots", "request.intent.slots")
+        if slots is not None and not all(isinstance(s, Mapping) for s in slots.values()):
+            raise BadRequest("request.intent.slots has a slot that is not an object")
+        return IntentRequest(**common, dialog_state=None if value is None else DialogState(value),
+                             intent=_intent(intent))
+    if kind == "SessionEndedRequest":
+        error = _object(req, "error", "request.error")
+        return SessionEndedRequest(
+            **common, reason=None if value is None else SessionEndedReason(value),
+            error=_model(error, "ask_sdk_model.session_ended_error.SessionEndedError",
+                         "request.error"))
+    return request_class(**common)
+
+
+def _intent(data: Mapping[str, Any] | None) -> Intent | None:
+    """The intent as the SDK builds it: directly for a name and plain slots (most turns), by
+    the SDK's deserializer for anything richer (entity resolutions, slot values, odd types)."""
+    if data is None:
+        return None
+    name, status, slots = data.get("name"), data.get("confirmationStatus"), data.get("slots")
+    if (data.keys() <= _INTENT_KEYS and isinstance(name, str | None)
+            and isinstance(status, str | None) and status in _INTENT_STATUSES
+            and isinstance(slots, Mapping | None)):
+        built = {} if slots is not None else None
+        for key, slot in (slots or {}).items():
+            plain = _plain_slot(slot)
+            built[key] = plain if plain is not None else _model(
+                slot, "ask_sdk_model.slot.Slot", "request.intent.slots")
+        return Intent(name=name, slots=built,
+                      confirmation_status=None if status is None else _INTENT_STATUSES[status])
+    return _model(data, "ask_sdk_model.intent.Intent", "request.intent")
+
+
+def _plain_slot(slot: Mapping[str, Any]) -> Slot | None:
+    name, value, status = slot.get("name"), slot.get("value"), slot.get("confirmationStatus")
+    if (slot.keys() <= _SLOT_KEYS and isinstance(name, str | None)
+            and isinstance(value, str | None) and isinstance(status, str | None)
+            and status in _SLOT_STATUSES):
+        return Slot(name=name, value=value,
+                    confirmation_status=None if status is None else _SLOT_STATUSES[status])
+    return None
+
+
+_INTENT_KEYS = frozenset({"name", "slots", "confirmationStatus"})
+_SLOT_KEYS = frozenset({"name", "value", "confirmationStatus"})
+_INTENT_STATUSES: Mapping[Any, Any] = {None: None, **{e.value: e for e in IntentConfirmationStatus}}
+_SLOT_STATUSES: Mapping[Any, Any] = {None: None, **{e.value: e for e in SlotConfirmationStatus}}
+
+
+def _model(data: Mapping[str, Any] | None, model: str, where: str) -> Any:
+    """A nested part (an intent and its slots, an error, the supported interfaces) read by the
+    SDK's own deserializer, so that it is exactly what the SDK would build."""
+    if data is None:
+        return None
+    try:
+        return _sdk_read(data, model)
+    except Exception:  # the SDK raises several types for malformed parts
+        raise BadRequest(f"{where} is not what Alexa sends") from None
+
+
+@functools.cache
+def _serializer() -> Any:
+    from ask_sdk_core.serialize import DefaultSerializer
+
+    return DefaultSerializer()
+
+
+def _sdk_read(data: Any, model: str) -> Any:
+    return _serializer()._DefaultSerializer__deserialize(data, model)  # no JSON round trip
+
+
+class JsonAttributes(dict):
+    """Session attributes as parsed from JSON. ``AttributesManager`` deep-copies them each turn;
+    JSON needs no ``copy.deepcopy`` (its memo and dispatch): plain dicts and lists suffice."""
+
+    __slots__ = ()
+
+    def __deepcopy__(self, memo: Any) -> dict[str, Any]:
+        return _json_copy(self)
+
+
+def _json_copy(value: Any) -> Any:
+    if type(value) is dict or type(value) is JsonAttributes:
+        return {key: _json_copy(item) for key, item in value.items()}
+    if type(value) is list:
+        return [_json_copy(item) for item in value]
+    return value  # str, int, float, bool, None: immutable (anything else is shared, as JSON is)
+
+
+def _session_attributes(session: Mapping[str, Any]) -> JsonAttributes | None:
+    attributes = _object(session, "attributes", "session.attributes")
+    return None if attributes is None else JsonAttributes(attributes)
+
+
+def _object(holder: Mapping[str, Any] | None, key: str, where: str | None = None) -> Any:
+    value = holder.get(key) if holder is not None else None
+    if value is not None and not isinstance(value, Mapping):
+        raise BadRequest(f"{where or key} is not an object")
+    return value
+
+
+def _str(holder: Mapping[str, Any], key: str) -> str | None:
+    value = holder.get(key)
+    return value if isinstance(value, str) else None
+
+
+def _user(holder: Mapping[str, Any], where: str) -> User | None:
+    user = _object(holder, "user", f"{where}.user")
+    return None if user is None else User(user_id=_str(user, "userId"),
+                                          access_token=_str(user, "accessToken"))
+
+
+def _application(holder: Mapping[str, Any], where: str) -> Application | None:
+    app = _object(holder, "application", f"{where}.application")
+    return None if app is None else Application(application_id=_str(app, "applicationId"))
+
+
+def _device(system: Mapping[str, Any]) -> Device | None:
+    device = _object(system, "device", "context.System.device")
+    if device is None:
+        return None
+    interfaces = _object(device, "supportedInterfaces", "context.System.device.supportedInterfaces")
+    if not interfaces:  # none (a speaker): no need for the SDK's reflection
+        supported = None if interfaces is None else SupportedInterfaces()
+    else:
+        supported = _model(interfaces, "ask_sdk_model.supported_interfaces.SupportedInterfaces",
+                           "context.System.device.supportedInterfaces")
+    return Device(device_id=_str(device, "deviceId"), supported_interfaces=supported)
+
+
+def _timestamp(value: Any) -> dt.datetime | None:
+    if value is None:
+        return None
+    try:
+        return dt.datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise BadRequest("request.timestamp is not an ISO 8601 time") from None
+
+
+# -- response: the ASK objects -> JSON -----------------------------------------------------------
+
+
+def response_json(envelope: ResponseEnvelope) -> dict[str, Any]:
+    """The response envelope as JSON, keys in the SDK's order. Session attributes are JSON
+    already (``skill.alexa.codec`` writes them) and pass through as they are."""
+    out: dict[str, Any] = {"version": envelope.version}
+    if envelope.session_attributes is not None:
+        out["sessionAttributes"] = envelope.session_attributes
+    if envelope.user_agent is not None:
+        out["userAgent"] = envelope.user_agent
+    if envelope.response is not None:
+        out["response"] = to_json(envelope.response)
+    return out
+
+
+def to_json(obj: Any) -> Any:
+    """What the SDK's ``DefaultSerializer.serialize`` returns, without its per-call reflection:
+    model attributes that are None are left out; enums become values, times ISO strings. JSON
+    already in wire form (the Echo Show's document) passes through as it is."""
+    if type(obj) is WireJson:
+        return obj
+    if obj is None or isinstance(obj, str | int | float | bytes):  # bool is an int
+        return obj
+    if isinstance(obj, dict):
+        return {key: to_json(value) for key, value in obj.items()}
+    if isinstance(obj, list | tuple):
+        return type(obj)(to_json(value) for value in obj)
+    if isinstance(obj, enum.Enum):
+        return obj.value
+    if isinstance(obj, dt.datetime | dt.date):
+        return obj.isoformat()
+    fields = _model_fields(type(obj))
+    if fields is None:  # not an ASK model (e.g. Decimal): the SDK's serializer knows
+        return _serializer().serialize(obj)
+    out = {}
+    for attr, key in fields:
+        value = getattr(obj, attr)
+        if value is not None:
+            out[key] = to_json(value)
+    return out
+
+
+@functools.cache
+def _model_fields(cls: type) -> tuple[tuple[str, str], ...] | None:
+    types = getattr(cls, "deserialized_types", None)
+    if not isinstance(types, dict):
+        return None
+    names = getattr(cls, "attribute_map", {})
+    return tuple((attr, names.get(attr, attr)) for attr in types)

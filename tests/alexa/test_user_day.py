@@ -1,0 +1,145 @@
+"""The day is the request's: its timestamp in the device's time zone, from the Alexa Settings API
+(a loopback fake here), cached per device, with the locale's offset when the API fails or is slow.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from skill.alexa.runtime import SkillConfig, SkillRuntime
+from skill.storage.record import Deadline
+from skill.storage.sqlite import SQLiteStore
+from tests.support.envelopes import Session
+
+LATE_EVENING_UTC = "2026-11-25T20:00:00Z"  # Tokyo: the 26th at 05:00; Honolulu: the 25th, 10:00
+
+
+class SettingsApi:
+    """A stand-in for the Alexa Settings API: device id -> zone (or an HTTP status, or a delay)."""
+
+    def __init__(self) -> None:
+        self.zones: dict[str, object] = {}
+        self.calls: list[tuple[str, str]] = []  # (path, authorization)
+        api = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                api.calls.append((self.path, self.headers.get("Authorization", "")))
+                device = self.path.split("/")[3]
+                answer = api.zones.get(device, 404)
+                if isinstance(answer, float):
+                    time.sleep(answer)
+                    answer = "Asia/Tokyo"
+                if isinstance(answer, int):
+                    self.send_response(answer)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                body = json.dumps(answer).encode()
+                try:
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                except OSError:  # the skill stopped waiting (the slow case)
+                    pass
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def api():
+    fake = SettingsApi()
+    yield fake
+    fake.close()
+
+
+@pytest.fixture
+def skill(tmp_path, api):
+    store = SQLiteStore(tmp_path / "day.sqlite3")
+    runtime = SkillRuntime(SkillConfig(persistence=store))
+
+    def send(device: str, stamp: str = LATE_EVENING_UTC):
+        def one(event: dict) -> dict:
+            system = event["context"]["System"]
+            system["apiEndpoint"] = api.url
+            system["device"]["deviceId"] = device
+            event["request"]["timestamp"] = stamp
+            return runtime.handle(event)
+        return one
+
+    yield send, store
+    store.close()
+
+
+def last_day(store: SQLiteStore, user: str) -> str:
+    return store.read(f"amzn1.ask.account.{user}", Deadline(2)).data["profile"]["last_day"]
+
+
+def finish(send, user: str, locale: str) -> Session:
+    s = Session(send, user=user, locale=locale)
+    s.launch()
+    s.say("GoToStepIntent", {"step": {"name": "step", "value": "5"}})
+    while s.open:
+        s.say("AMAZON.NextIntent")
+    return s
+
+
+@pytest.mark.parametrize(("zone", "day"), [("Asia/Tokyo", "2026-11-26"),
+                                           ("Pacific/Honolulu", "2026-11-25")])
+def test_the_day_is_the_devices_whatever_the_locale(skill, api, zone, day):
+    send, store = skill
+    api.zones["echo-1"] = zone
+    finish(send("echo-1"), "zoned", "en-US")
+    assert last_day(store, "zoned") == day
+    paths = {path for path, _ in api.calls}
+    assert paths == {"/v2/devices/echo-1/settings/System.timeZone"}, "asked once, then cached"
+    assert {auth for _, auth in api.calls} == {"Bearer test-token"}
+
+
+@pytest.mark.parametrize(("locale", "day"), [("ja-JP", "2026-11-26"), ("en-US", "2026-11-25")])
+def test_when_the_api_fails_the_locale_gives_the_day(skill, api, locale, day):
+    send, store = skill
+    api.zones["echo-2"] = 500
+    s = finish(send("echo-2"), "fallback", locale)
+    assert "Sorry" not in s.text
+    assert last_day(store, "fallback") == day
+    assert len(api.calls) == 1, "a failure is remembered too"
+
+
+def test_a_slow_api_does_not_hold_the_turn(skill, api):
+    send, store = skill
+    api.zones["echo-3"] = 3.0  # answers after 3 s
+    s = Session(send("echo-3"), user="slow", locale="ja-JP")
+    started = time.monotonic()
+    s.launch()
+    assert time.monotonic() - started < 2.0
+    assert s.open and "Sorry" not in s.text
+
+
+def test_the_day_moves_with_the_requests_not_the_server(skill, api):
+    send, store = skill
+    api.zones["echo-4"] = "Asia/Tokyo"
+    for n, stamp in enumerate(["2026-11-20T22:00:00Z", "2026-11-21T22:00:00Z",
+                               "2026-11-22T22:00:00Z"]):
+        s = finish(send("echo-4", stamp), "regular", "ja-JP")
+        assert "Sorry" not in s.text, n
+    profile = store.read("amzn1.ask.account.regular", Deadline(2)).data["profile"]
+    assert (profile["days_done"], profile["streak"], profile["last_day"]) == (3, 3, "2026-11-23")
