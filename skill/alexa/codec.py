@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from skill.content.loader import EQUIPMENT, SIDES
-from skill.core.machine import PACES, Phase, Position, Profile, Prompt, State
+from skill.core.machine import PACES, Phase, Position, Profile, Prompt, Said, State
 
 VERSION = 1
 _SCALARS = (str, int, float, bool, type(None))
@@ -23,7 +23,6 @@ def profile_to_dict(p: Profile) -> dict[str, Any]:
         "days_done": p.days_done,
         "streak": p.streak,
         "last_day": p.last_day,
-        "pain_last": p.pain_last,
         "resume_at": _pos_to_list(p.resume_at),
         "pace": p.pace,
         "weaker_side": p.weaker_side,
@@ -38,7 +37,6 @@ def profile_from_dict(d: Mapping[str, Any]) -> Profile:
         days_done=_int(d.get("days_done", 0), "days_done"),
         streak=_int(d.get("streak", 0), "streak"),
         last_day=_opt_str(d.get("last_day"), "last_day"),
-        pain_last=_bool(d.get("pain_last", False), "pain_last"),
         resume_at=_pos_from(d.get("resume_at")),
         pace=_choice(d.get("pace", 0), PACES, "pace"),
         weaker_side=_choice(d.get("weaker_side"), (*SIDES, None), "weaker_side"),
@@ -59,6 +57,7 @@ def state_to_dict(s: State) -> dict[str, Any]:
         "turn": s.turn,
         "today": s.today,
         "last": last,
+        "told_stop": s.told_stop,
         "profile": profile_to_dict(s.profile),
     }
 
@@ -70,8 +69,8 @@ def state_from_dict(d: Any) -> State:
         last = d.get("last")
         if last is not None:
             _need(isinstance(last, Mapping), "last is not an object")
-            last = (_prompts_from(last.get("speech")), _prompts_from(last.get("reprompt")),
-                    _int(last.get("seed"), "last.seed"))
+            last = Said(_prompts_from(last.get("speech")), _prompts_from(last.get("reprompt")),
+                        _int(last.get("seed"), "last.seed"))
         back = d.get("back")
         return State(
             phase=Phase(d.get("phase")),
@@ -81,6 +80,7 @@ def state_from_dict(d: Any) -> State:
             turn=_int(d.get("turn", 0), "turn"),
             today=_opt_str(d.get("today"), "today"),
             last=last,
+            told_stop=_bool(d.get("told_stop", False), "told_stop"),
             profile=profile_from_dict(d.get("profile")),
         )
     except (TypeError, KeyError, AttributeError) as e:
