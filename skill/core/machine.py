@@ -155,8 +155,10 @@ def _intro(s: State, r: Routine, index: int, lead: tuple[Prompt, ...] = (),
     pos = Position(index, AT_INTRO)
     q = replace(s, phase=Phase.INTRO, pos=pos, gentle=gentle, back=None)
     q = _with_profile(q, resume_at=pos)
-    brief = not detailed and s.profile.days_done >= BRIEF_AFTER_DAYS
-    intro = prompt("step_intro", step=index, brief=brief)
+    if detailed:
+        intro = prompt("step_intro", step=index, detail=True)
+    else:
+        intro = prompt("step_intro", step=index, brief=s.profile.days_done >= BRIEF_AFTER_DAYS)
     ask = (prompt("ask_intro"),)
     return Outcome(q, lead + (intro,) + ask, ask, False, card=prompt("step_card", step=index))
 
@@ -508,7 +510,7 @@ def _explain(s: State, e: Event, r: Routine) -> Outcome:
         return _detour(s, r, (prompt(f"help_{_base(s).value}", **_here(s)),))
     if s.phase is Phase.INTRO:
         return _intro(s, r, s.pos.step, detailed=True)
-    said = (prompt("step_intro", step=s.pos.step, brief=False),)
+    said = (prompt("step_intro", step=s.pos.step, detail=True),)
     return replace(_detour(s, r, said), card=prompt("step_card", step=s.pos.step))
 
 

@@ -1,4 +1,4 @@
-"""The machine's vocabulary: phases, events, prompts, positions, the profile, the state, the outcome.
+"""The machine's vocabulary: phases, events, prompts, positions, profile, state, outcome.
 
 Pure data (frozen dataclasses), JSON-serialisable through ``skill.alexa.codec``.
 """

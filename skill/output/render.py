@@ -204,6 +204,8 @@ class Renderer:
         heading = self.line("step_heading", {"number": step + 1, "step": step}, seed, tool)
         if args.get("brief"):  # a regular: the title and the one cue that sets them up
             sections = [heading, words.brief or words.setup[0]]
+        elif args.get("detail"):  # "explain": why, how, every tip and mistake
+            sections = [heading, words.purpose, *words.setup, *words.tips, *words.mistakes]
         else:  # how to do it and the one mistake to avoid; "explain" and the card say the rest
             sections = [heading, *words.setup, *words.mistakes[:1]]
         pause = ssml.pause(SECTION_PAUSE_SECONDS * 100 / rate)
