@@ -130,8 +130,9 @@ class Renderer:
         for rep in range(timing.reps):
             rep_side = first_side or timing.side_of(set_index, rep)
             last_rep = rep == timing.reps - 1
-            for phase in timing.phases:
+            for k, phase in enumerate(timing.phases):
                 cue = self._fill(words.cues[phase.cue], tool, rep_side)
+                cue = self._counted(cue, rep, timing.reps, k, len(timing.phases), tool)
                 counted = phase.countdown  # each counted second: the number, then silence
                 silent = phase.seconds - self._seconds(cue) / speed - counted
                 if last_rep and phase.relax:
@@ -142,6 +143,17 @@ class Renderer:
                     parts.append(self._say(word) + ssml.pause(1 - self._seconds(word) / speed))
         parts.append(self._say(self.line("set_end", {}, set_index, tool)))
         return " ".join(parts)
+
+    def _counted(self, cue: str, rep: int, reps: int, phase: int, phases: int, tool: str) -> str:
+        """A cue with where the person is: "2, ..." on a rep's first cue and "..., 3 more" on
+        its last, so no line of a set is said twice and the person hears how many are left."""
+        if phases > 1 and phase == 0:
+            number = self.line("rep_number", {"number": rep + 1}, 0, tool)
+            cue = number + (" " if number[-1].isascii() else "") + cue
+        if phase == phases - 1 and rep < reps - 1:
+            left = self.line("reps_left", {"number": reps - rep - 1}, 0, tool)
+            cue = cue.rstrip("。.!！ ") + left
+        return cue
 
     def screen(self, outcome: Outcome, equipment: str | None = None,
                pace: int = 0) -> dict[str, Any] | None:

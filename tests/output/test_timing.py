@@ -132,4 +132,17 @@ def test_speech_rate_counts_words_or_characters(content):
 def test_countdown_is_spoken_at_the_end_of_each_hold(renderers):
     fragment = renderers["en-US"].narrate_set(2, 0, "towel")
     assert len(re.findall(r"three<break[^>]*/> two<break[^>]*/> one", fragment)) == 4
-    assert fragment.count("Right leg.") == 2 and fragment.count("Left leg.") == 2
+    assert fragment.count("Right leg,") == 2 and fragment.count("Left leg,") == 2
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_no_line_of_a_set_is_said_twice_and_each_rep_says_how_many_are_left(content, renderers,
+                                                                          locale):
+    lc = content.for_locale(locale)
+    for i, j in all_sets(content.routine):
+        text = re.sub(r"<[^>]+>", " ", renderers[locale].narrate_set(i, j, "ball"))
+        lines = [x.strip() for x in re.split(r"[。.!?]", text) if x.strip()]
+        assert len(lines) == len(set(lines)), (locale, i, j)
+        reps = content.routine.steps[i].reps
+        left = lc.prompt("reps_left").format(number=reps - 1).strip("、,. 。")
+        assert left in text, (locale, i)
