@@ -156,6 +156,8 @@ def advance(s: State, r: Routine, lead: tuple[Prompt, ...] = (), ready: bool = F
     pos = pos_of(s)
     if pos.cursor + 1 < sets_in(pos.step, s.profile, r):
         return play_set(s, r, pos.step, pos.cursor + 1, lead, ready)
+    if pos.step + 1 >= r.total_steps:  # a stale place after the very last set
+        return finish(s, r, lead)
     return intro(replace(s, gentle=False), r, pos.step + 1, lead)
 
 

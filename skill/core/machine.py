@@ -206,9 +206,10 @@ def _in_routine(s: State, e: Event, r: Routine) -> Outcome:
 def _resume(s: State, r: Routine) -> Outcome:
     """Go on from the saved place: the intro it stopped at, or the set after the one done."""
     pos = pos_of(s)
-    lead = (prompt("resuming", number=resume_step(s, r) + 1),)
-    if pos.at_intro:
-        return intro(s, r, pos.step, lead)
+    going_on = resume_step(s, r)
+    lead = (prompt("resuming", number=going_on + 1),)
+    if pos.at_intro or going_on == pos.step and pos.cursor + 1 >= sets_in(pos.step, s.profile, r):
+        return intro(s, r, going_on, lead)  # (nothing left after the last set: its step again)
     return advance(s, r, lead, ready=True)
 
 

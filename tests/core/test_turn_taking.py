@@ -152,3 +152,11 @@ def test_the_sharp_pain_answer_is_one_line_after_yes(transitions):
         if state.phase in (Phase.PAIN_SHARP, Phase.PAIN_SWELLING) and event.kind is EventKind.YES:
             assert len(outcome.speech) == 1 and outcome.end_session
             assert outcome.speech[0].key.startswith("pain_yes_")
+
+
+def test_a_saved_place_after_the_very_last_set_resumes_at_the_last_step(routine):
+    last = routine.total_steps - 1
+    profile = Profile(disclaimer_heard=True, resume_at=Position(last, routine.sets_in(last) - 1))
+    offer, resumed = run(routine, [Event(EventKind.YES, today=TODAY)], profile)
+    assert offer.speech[-1].args["number"] == last + 1
+    assert resumed.state.pos == Position(last, AT_INTRO) and not resumed.end_session
