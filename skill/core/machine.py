@@ -152,7 +152,7 @@ def _in_welcome(s: State, e: Event, r: Routine) -> Outcome:
     if k is EventKind.GO_TO_STEP:
         return _go_to(s, r, e.number)
     if k in (EventKind.STOP, EventKind.CANCEL, EventKind.NO, EventKind.PAUSE):
-        return _goodbye(s)
+        return _goodbye(s, r)
     if k in (EventKind.PREVIOUS, EventKind.SKIP):
         return reask(s, r, (prompt("not_started"),))
     return reask(s, r, (prompt("fallback_welcome"),))
@@ -167,7 +167,7 @@ def _in_equipment(s: State, e: Event, r: Routine) -> Outcome:
     elif k is EventKind.GO_TO_STEP:
         return _go_to(s, r, e.number)
     elif k in (EventKind.STOP, EventKind.CANCEL, EventKind.PAUSE):
-        return _goodbye(s)
+        return _goodbye(s, r)
     elif k is EventKind.START_OVER:
         choice = s.profile.equipment or DEFAULT_EQUIPMENT
     else:  # previous, skip, an equipment slot we did not understand
@@ -197,9 +197,9 @@ def _in_routine(s: State, e: Event, r: Routine) -> Outcome:
     if k is EventKind.START_OVER:
         return intro(replace(s, gentle=False), r, 0, (prompt("start_over"),))
     if k is EventKind.PAUSE:  # the place is saved; the session ends, saying how to come back
-        return Outcome(s, (prompt("paused", number=pos.step + 1),), (), True)
+        return Outcome(s, (prompt("paused", number=resume_step(s, r) + 1),), (), True)
     if k in (EventKind.STOP, EventKind.CANCEL):
-        return _goodbye(s)
+        return _goodbye(s, r)
     return reask(s, r, (prompt(f"fallback_{s.phase.value}"),))
 
 
@@ -226,7 +226,7 @@ def _in_resume_offer(s: State, e: Event, r: Routine) -> Outcome:
     if k in (EventKind.SKIP, EventKind.PREVIOUS):
         return _in_routine(replace(s, phase=Phase.INTRO), e, r)
     if k in (EventKind.STOP, EventKind.CANCEL, EventKind.PAUSE):
-        return _goodbye(s)
+        return _goodbye(s, r)
     return reask(s, r, (prompt("fallback_resume_offer"),))
 
 
@@ -301,14 +301,16 @@ def _in_confirm_delete(s: State, e: Event, r: Routine) -> Outcome:
         q = replace(s, phase=s.back or Phase.WELCOME, back=None)
         return answer_and_ask(q, r, (prompt("delete_kept"),))
     if k in (EventKind.STOP, EventKind.PAUSE):
-        return _goodbye(replace(s, phase=s.back or Phase.WELCOME, back=None))
+        return _goodbye(replace(s, phase=s.back or Phase.WELCOME, back=None), r)
     return reask(s, r, (prompt("yes_or_no"),))
 
 
-def _goodbye(s: State) -> Outcome:
+def _goodbye(s: State, r: Routine) -> Outcome:
+    """Goodbye; with the step that comes next when a routine was left part way."""
     pos = s.profile.resume_at
     if pos is not None:
-        return Outcome(s, (prompt("goodbye_saved", number=pos.step + 1),), (), True)
+        going_on = resume_step(replace(s, pos=pos), r)
+        return Outcome(s, (prompt("goodbye_saved", number=going_on + 1),), (), True)
     return Outcome(s, (prompt("goodbye"),), (), True)
 
 

@@ -160,3 +160,10 @@ def test_a_saved_place_after_the_very_last_set_resumes_at_the_last_step(routine)
     offer, resumed = run(routine, [Event(EventKind.YES, today=TODAY)], profile)
     assert offer.speech[-1].args["number"] == last + 1
     assert resumed.state.pos == Position(last, AT_INTRO) and not resumed.end_session
+
+
+def test_pause_and_stop_name_the_step_that_comes_next(routine):
+    step_one_done = [NEXT, NEXT, NEXT]  # equipment, right leg, left leg
+    for leave in (EventKind.PAUSE, EventKind.STOP):
+        said = run(routine, [*step_one_done, Event(leave, today=TODAY)])[-1]
+        assert said.end_session and said.speech[0].args["number"] == 2, leave
