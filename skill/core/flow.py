@@ -229,5 +229,8 @@ def step_args(index: int) -> dict[str, int]:
     return {"number": index + 1, "step": index}
 
 
-def here(s: State) -> dict[str, int]:
+def here(s: State, r: Routine) -> dict[str, int]:
+    """The step help speaks of: where the user is, or where a resume would go on."""
+    if s.phase is Phase.RESUME_OFFER:
+        return {"number": resume_step(s, r) + 1}
     return {"number": pos_of(s).step + 1}

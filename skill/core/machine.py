@@ -101,7 +101,7 @@ def _dispatch(s: State, e: Event, r: Routine) -> Outcome:
     if k is EventKind.FAQ:
         return detour(s, r, _faq(e.topic), back=True)
     if k is EventKind.HELP:
-        return detour(s, r, (prompt(f"help_{base_phase(s).value}", **here(s)),))
+        return detour(s, r, (prompt(f"help_{base_phase(s).value}", **here(s, r)),))
     if k is EventKind.FALLBACK:
         return detour(s, r, (prompt(f"fallback_{base_phase(s).value}"),))
     if k is EventKind.DELETE_DATA and s.phase is not Phase.CONFIRM_DELETE:
@@ -346,7 +346,7 @@ def _pace(s: State, e: Event, r: Routine) -> Outcome:
 
 def _explain(s: State, e: Event, r: Routine) -> Outcome:
     if s.pos is None or s.phase not in ROUTINE_PHASES:
-        return detour(s, r, (prompt(f"help_{base_phase(s).value}", **here(s)),))
+        return detour(s, r, (prompt(f"help_{base_phase(s).value}", **here(s, r)),))
     if s.phase is Phase.INTRO:
         return intro(s, r, s.pos.step, detailed=True)
     said = (prompt("step_intro", step=s.pos.step, detail=True),)
