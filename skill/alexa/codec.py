@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from skill.content.loader import EQUIPMENT, SIDES
-from skill.core.machine import PACES, Phase, Position, Profile, Prompt, State
+from skill.core.machine import PACES, Phase, Position, Profile, Prompt, Said, State
 
 VERSION = 1
 _SCALARS = (str, int, float, bool, type(None))
@@ -123,6 +123,7 @@ def state_to_dict(s: State, *, profile: bool = True) -> dict[str, Any]:
         "turn": s.turn,
         "today": s.today,
         "last": last,
+        "told_stop": s.told_stop,
         **({"profile": profile_to_dict(s.profile)} if profile else {}),
     }
 
@@ -135,8 +136,8 @@ def state_from_dict(d: Any, profile: Profile | None = None) -> State:
         last = d.get("last")
         if last is not None:
             _need(isinstance(last, Mapping), "last is not an object")
-            last = (_prompts_from(last.get("speech")), _prompts_from(last.get("reprompt")),
-                    _int(last.get("seed"), "last.seed"))
+            last = Said(_prompts_from(last.get("speech")), _prompts_from(last.get("reprompt")),
+                        _int(last.get("seed"), "last.seed"))
         back = d.get("back")
         return State(
             phase=Phase(d.get("phase")),
@@ -146,6 +147,7 @@ def state_from_dict(d: Any, profile: Profile | None = None) -> State:
             turn=_int(d.get("turn", 0), "turn"),
             today=_day(d.get("today")),
             last=last,
+            told_stop=_bool(d.get("told_stop", False), "told_stop"),
             profile=profile if profile is not None else profile_from_dict(d.get("profile")),
         )
     except (TypeError, KeyError, AttributeError) as e:

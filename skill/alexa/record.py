@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import random
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
@@ -25,7 +27,9 @@ log = logging.getLogger(__name__)
 
 RECORD_FORMAT = 2  # {"v": 2, "profile": {...}}
 PROGRESS = ("days_done", "streak", "last_day")  # changed together, by a finished day
-MAX_TRIES = 4  # writes of one turn against other devices' writes (then the turn apologises)
+MAX_TRIES = 12  # writes of one turn against other devices' writes (then the turn apologises;
+# the turn's store deadline bounds the time they take)
+BACKOFF_SECONDS = 0.01  # after a conflict, a random wait up to this times the attempt
 
 
 class WriteConflict(RuntimeError):
@@ -121,7 +125,9 @@ class RecordKeeper:
         """Apply ``change`` to the stored record; the record's gen after it, or None when the
         session's record was deleted or replaced elsewhere (then nothing is written)."""
         stored = loaded.stored
-        for _ in range(MAX_TRIES):
+        for attempt in range(MAX_TRIES):
+            if attempt:  # writers that met stop meeting again at once
+                time.sleep(random.uniform(0, BACKOFF_SECONDS * attempt))
             if session_gen is not None and stored.gen != session_gen:
                 return None  # deleted or replaced by another device: do not bring it back
             base, _ = self.profile_of(stored, today) if stored is not loaded.stored \

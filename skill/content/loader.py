@@ -61,6 +61,8 @@ class StepTiming:
     article_min: float
     article_max: float
     article_per: str
+    move_seconds: int = 0  # time to get into this step's position from the last step's
+    between_move: bool = False  # the rest between sets is a change of position (turning over)
 
     @property
     def rep_seconds(self) -> float:
@@ -97,6 +99,9 @@ class StepText:
     mistakes: tuple[str, ...]
     set_lead: str
     cues: Mapping[str, str]
+    brief: str | None = None  # a regular's one-line setup (default: the first setup line)
+    move: str | None = None  # the cue to get into this step's position (steps with move_seconds)
+    between: str | None = None  # said in the rest between sets, e.g. "turn onto your other side"
 
 
 @dataclass(frozen=True)
@@ -267,6 +272,9 @@ def load_routine(files: ContentFiles, path: Path) -> Routine:
                 article_min=float(r.number(article, "min_seconds", f"{f}.article.min_seconds", 1)),
                 article_max=float(r.number(article, "max_seconds", f"{f}.article.max_seconds", 1)),
                 article_per=per,
+                move_seconds=int(r.number(raw, "move_seconds", f"{f}.move_seconds", 0))
+                if isinstance(raw, dict) and "move_seconds" in raw else 0,
+                between_move=isinstance(raw, dict) and raw.get("between_move") is True,
             )
         )
     return Routine(tuple(steps))
@@ -318,6 +326,8 @@ def load_locale(files: ContentFiles, directory: Path, locale: str,
             mistakes=rt.texts(raw, "mistakes", f"{f}.mistakes"),
             set_lead=rt.text(raw, "set_lead", f"{f}.set_lead"),
             cues=MappingProxyType(cues),
+            **{k: rt.text(raw, k, f"{f}.{k}") for k in ("brief", "move", "between")
+               if isinstance(raw, dict) and k in raw},
         )
     steps = []
     for i, timing in enumerate(routine.steps):
@@ -327,6 +337,10 @@ def load_locale(files: ContentFiles, directory: Path, locale: str,
         for phase in timing.phases:
             if phase.cue not in text.cues:
                 raise rt.fail(f"steps[{i}].cues.{phase.cue}", "missing (the timing model uses it)")
+        if timing.move_seconds and text.move is None:
+            raise rt.fail(f"steps[{i}].move", "missing (content/routine.yaml gives move_seconds)")
+        if timing.between_move and text.between is None:
+            raise rt.fail(f"steps[{i}].between", "missing (content/routine.yaml: between_move)")
         steps.append(text)
     extra = set(by_id) - {s.id for s in routine.steps}
     if extra:

@@ -13,6 +13,7 @@ from dataclasses import replace
 
 from skill.content.loader import EQUIPMENT, Routine, load_content
 from skill.core.machine import (
+    AT_INTRO,
     Event,
     EventKind,
     Outcome,
@@ -50,14 +51,14 @@ def sample_events(routine: Routine) -> tuple[Event, ...]:
 
 def sample_profiles(routine: Routine) -> tuple[Profile, ...]:
     """New user, a regular (brief intros, slow speech, a weaker side), one who stopped part
-    way, one who stopped for pain."""
+    way, one who stopped at the last step's intro."""
     last = routine.total_steps - 1
     return (
         Profile(),
         Profile(disclaimer_heard=True, equipment="towel", days_done=3, streak=2,
                 last_day="2026-11-24", pace=-2, weaker_side="right"),
         Profile(disclaimer_heard=True, equipment="ball", resume_at=Position(2, 0)),
-        Profile(disclaimer_heard=True, resume_at=Position(last, -1), pain_last=True),
+        Profile(disclaimer_heard=True, resume_at=Position(last, AT_INTRO)),
     )
 
 

@@ -21,8 +21,9 @@ from skill.output.timing import speech_seconds
 
 LEAD_IN_SECONDS = 1.5  # silence after the lead-in, to get into position
 RELAX_TAIL_SECONDS = 1.0  # the last rest of a set, before the closing line
-INTRO_TIPS = 2  # tips spoken in a step's intro
 SECTION_PAUSE_SECONDS = 0.4  # between the parts of an intro, at the normal pace
+GET_READY_SECONDS = 3.0  # silence before "starting now", at a set after a resume or a move
+FINAL_SECONDS = 5  # a held rest or move says "five more seconds" this long before its end
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,10 @@ class Renderer:
             "faq_answer": self._faq_answer,
             "faq_unknown": self._faq_unknown,
             "reminder_set": self._reminder_set,
+            "get_ready": self._get_ready,
+            "rest": self._rest,
+            "move": self._move,
+            "move_between": self._move_between,
         }
 
     # -- public ---------------------------------------------------------------------------------
@@ -166,8 +171,9 @@ class Renderer:
         for rep in range(timing.reps):
             rep_side = first_side or timing.side_of(set_index, rep)
             last_rep = rep == timing.reps - 1
-            for phase in timing.phases:
+            for k, phase in enumerate(timing.phases):
                 cue = self._fill(words.cues[phase.cue], tool, rep_side)
+                cue = self._counted(cue, rep, timing.reps, k, len(timing.phases), tool)
                 counted = phase.countdown  # each counted second: the number, then silence
                 silent = phase.seconds - self._seconds(cue) / speed - counted
                 if last_rep and phase.relax:
@@ -178,6 +184,17 @@ class Renderer:
                     out.say(word, 1 - self._seconds(word) / speed)
         out.say(self.line("set_end", {}, set_index, tool))
         return out.done()
+
+    def _counted(self, cue: str, rep: int, reps: int, phase: int, phases: int, tool: str) -> str:
+        """A cue with where the person is: "2, ..." on a rep's first cue and "..., 3 more" on
+        its last, so no line of a set is said twice and the person hears how many are left."""
+        if phases > 1 and phase == 0:
+            number = self.line("rep_number", {"number": rep + 1}, 0, tool)
+            cue = number + (" " if number[-1].isascii() else "") + cue
+        if phase == phases - 1 and rep < reps - 1:
+            left = self.line("reps_left", {"number": reps - rep - 1}, 0, tool)
+            cue = cue.rstrip("。.!！ ") + left
+        return cue
 
     def screen(self, outcome: Outcome, equipment: str | None = None,
                pace: int = 0) -> dict[str, Any] | None:
@@ -248,25 +265,56 @@ class Renderer:
 
     def _step_intro(self, args: dict[str, Any], seed: int, tool: str, rate: int) -> str:
         # Only the wording variant depends on the seed: key the cache on it, not on the turn.
-        period = len(self.c.prompts["step_heading"]) * len(self.c.prompts["brief_intro"])
-        return self._intro(args["step"], bool(args.get("brief")), seed % period, tool, rate)
+        kind = "brief" if args.get("brief") else "detail" if args.get("detail") else "first"
+        period = len(self.c.prompts["step_heading"])
+        return self._intro(args["step"], kind, seed % period, tool, rate)
 
-    def _intro(self, step: int, brief: bool, seed: int, tool: str, rate: int) -> str:
+    def _intro(self, step: int, kind: str, seed: int, tool: str, rate: int) -> str:
         """A step's spoken intro (cached: the same for the same step, wording and pace)."""
         words = self.c.steps[step]
         heading = self.line("step_heading", {"number": step + 1, "step": step}, seed, tool)
-        if brief:  # a regular: the title and the one cue that sets them up
-            hint = self.line("brief_intro", {}, seed, tool)
-            sections = [heading, hint, words.setup[0], self.line("brief_explain_hint", {}, 0, tool)]
-        else:  # the spoken intro keeps to the essentials; the card carries every tip
-            sections = [heading, words.purpose, *words.setup, *words.tips[:INTRO_TIPS],
-                        *words.mistakes[:1]]
+        if kind == "brief":  # a regular: the title and the one cue that sets them up
+            sections = [heading, words.brief or words.setup[0]]
+        elif kind == "detail":  # "explain": why, how, every tip and mistake
+            sections = [heading, words.purpose, *words.setup, *words.tips, *words.mistakes]
+        else:  # how to do it and the one mistake to avoid; "explain" and the card say the rest
+            sections = [heading, *words.setup, *words.mistakes[:1]]
         pause = ssml.pause(SECTION_PAUSE_SECONDS * 100 / rate)
         return pause.join(self._say(self._fill(s, tool)) for s in sections)
 
     def _set(self, args: dict[str, Any], seed: int, tool: str, rate: int) -> str:
         return self.narrated_set(args["step"], args["set"], tool, bool(args.get("gentle")),
                                  args.get("side"), rate).ssml
+
+    def _get_ready(self, args: dict[str, Any], seed: int, tool: str, rate: int) -> str:
+        """A few seconds to settle, then "starting now" (before a set after a resume or move)."""
+        return ssml.pause(GET_READY_SECONDS) + self._say(self.line("get_ready", {}, seed, tool))
+
+    def _rest(self, args: dict[str, Any], seed: int, tool: str, rate: int) -> str:
+        return self._held(self.line("rest_hint", {}, seed, tool), args["seconds"], seed, tool,
+                          rate)
+
+    def _move(self, args: dict[str, Any], seed: int, tool: str, rate: int) -> str:
+        cue = self.c.steps[args["step"]].move or ""
+        return self._held(self._fill(cue, tool), args["seconds"], seed, tool, rate)
+
+    def _move_between(self, args: dict[str, Any], seed: int, tool: str, rate: int) -> str:
+        cue = self.c.steps[args["step"]].between or ""
+        return self._held(self._fill(cue, tool, args.get("side")), args["seconds"], seed, tool,
+                          rate)
+
+    def _held(self, cue: str, seconds: float, seed: int, tool: str, rate: int) -> str:
+        """``cue``, then silence until ``seconds`` from its start have passed, with a quiet
+        "five more seconds" near the end of a long one: the question that follows is the
+        last thing said, so the microphone opens when the person is ready."""
+        speed = rate / 100
+        left = seconds - self._seconds(cue) / speed
+        if seconds < 2 * FINAL_SECONDS:
+            return self._say(cue) + ssml.pause(left)
+        final = self.line("rest_final", {"rest": FINAL_SECONDS}, seed, tool)
+        return (self._say(cue) + ssml.pause(left - FINAL_SECONDS)
+                + f'<prosody volume="soft">{self._say(final)}</prosody>'
+                + ssml.pause(FINAL_SECONDS - self._seconds(final) / speed))
 
     def _preparation(self, args: dict[str, Any], seed: int, tool: str, rate: int) -> str:
         pause = ssml.pause(SECTION_PAUSE_SECONDS * 100 / rate)

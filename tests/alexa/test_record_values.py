@@ -59,7 +59,7 @@ def test_a_last_day_that_is_not_a_date_does_not_block_the_routine(skill, caplog)
                     "last_day": "yesterday-ish"})
     with caplog.at_level(logging.WARNING):
         s = finish(send)
-    assert "Sorry" not in s.text and "That's the whole routine" in s.text
+    assert "Sorry" not in s.text and "that's the whole routine" in s.text
     profile = stored(db)
     assert profile["last_day"] == "2026-11-25" and profile["days_done"] == 5
     assert len(dropped_lines(caplog)) == 1, "logged once, then stored repaired"

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from skill.alexa import codec
 from skill.content.loader import LOCALES
 from skill.core.machine import (
+    AT_INTRO,
     Event,
     EventKind,
     Phase,
@@ -74,7 +75,7 @@ def test_pain_wins_from_every_state(transitions):
     for state, outcome in pains:
         assert keys(outcome.speech) == ["pain_stop", "ask_pain_sharp"], state.phase
         assert outcome.state.phase is Phase.PAIN_SHARP and not outcome.end_session
-        assert outcome.state.profile.pain_last, "remembered for the next launch"
+        assert outcome.state.profile == state.profile, "nothing about pain is stored"
 
 
 def test_faq_and_help_return_to_where_the_user_was(transitions):
@@ -110,7 +111,7 @@ def test_a_user_who_only_says_next_hears_the_whole_routine(routine):
     expected = [(i, j) for i, t in enumerate(routine.steps) for j in range(t.sets)]
     assert [(a["step"], a["set"]) for a in sets] == expected
     assert said.count("step_intro") == routine.total_steps
-    assert said[:3] == ["welcome_first", "disclaimer", "preparation"]
+    assert said[:3] == ["welcome_first", "disclaimer", "ask_equipment"]
     assert said[-4:] == ["routine_done", "progress_first", "advice_start", "goodbye_done"]
     final = outcomes[end].state.profile
     assert final.days_done == 1 and final.resume_at is None and final.equipment == "ball"
@@ -124,13 +125,17 @@ def test_equipment_answer_is_remembered(routine):
     assert keys(outcomes[-1].speech)[:2] == ["equipment_set", "step_intro"]
 
 
-def test_pause_keeps_the_step_and_set_and_resume_replays_that_set(routine):
-    outcomes = talk(routine, [EventKind.NEXT, EventKind.NEXT, EventKind.NEXT, EventKind.PAUSE,
-                              EventKind.RESUME])
-    paused, resumed = outcomes[-2], outcomes[-1]
-    assert paused.state.phase is Phase.PAUSED and paused.state.pos == Position(0, 1)
-    assert keys(resumed.speech)[:2] == ["resuming", "set"]
-    assert resumed.speech[1].args == {"gentle": False, "set": 1, "side": "left", "step": 0}
+def test_pause_saves_the_place_and_ends_and_the_next_launch_goes_on_with_the_next_set(routine):
+    outcomes = talk(routine, [EventKind.NEXT, EventKind.NEXT, EventKind.PAUSE])
+    paused = outcomes[-1]
+    assert keys(paused.speech) == ["paused"] and paused.end_session
+    assert paused.state.profile.resume_at == Position(0, 0)
+    again = talk(routine, [EventKind.YES], profile=paused.state.profile)
+    assert keys(again[0].speech) == ["welcome_back", "safety_launch", "resume_offer"]
+    assert again[0].speech[-1].args["number"] == 1
+    resumed = again[1]
+    assert keys(resumed.speech)[:4] == ["resuming", "how_to_stop", "get_ready", "set"]
+    assert resumed.speech[3].args == {"gentle": False, "set": 1, "side": "left", "step": 0}
 
 
 def test_a_stopped_routine_is_offered_again_at_the_next_launch(routine):
@@ -138,18 +143,22 @@ def test_a_stopped_routine_is_offered_again_at_the_next_launch(routine):
     profile = outcomes[-1].state.profile
     assert keys(outcomes[-1].speech) == ["goodbye_saved"] and outcomes[-1].end_session
     again = talk(routine, [EventKind.YES], profile=profile)
-    assert keys(again[0].speech) == ["resume_offer", "ask_resume_offer"]
-    assert keys(again[1].speech)[:2] == ["resuming", "set"]
-    assert again[1].state.pos == Position(0, 1)  # the set it stopped at, from its start
+    assert keys(again[0].speech)[-1] == "resume_offer"
+    assert again[0].speech[-1].args["number"] == 2  # step 1 was done: step 2 is next
+    assert keys(again[1].speech) == ["resuming", "step_intro", "ask_intro"]
+    assert again[1].state.pos == Position(1, AT_INTRO)
 
 
-def test_repeat_says_the_last_thing_again_with_the_same_wording(routine):
-    outcomes = talk(routine, [EventKind.NEXT, EventKind.NEXT, EventKind.REPEAT, EventKind.HELP,
+@pytest.mark.parametrize("detour", [EventKind.HELP, EventKind.FALLBACK,
+                                    Event(EventKind.FAQ, topic="no_ball", today=TODAY)])
+def test_repeat_after_help_a_question_or_a_fallback_repeats_the_set(routine, detour):
+    outcomes = talk(routine, [EventKind.NEXT, EventKind.NEXT, EventKind.REPEAT, detour,
                               EventKind.REPEAT])
-    set_turn, repeated, help_turn, help_again = outcomes[2:]
+    set_turn, repeated, detour_turn, again = outcomes[2:]
     assert repeated.speech == set_turn.speech and repeated.seed == set_turn.seed
     assert repeated.state.pos == set_turn.state.pos
-    assert help_again.speech == help_turn.speech
+    assert "set" not in keys(detour_turn.speech)
+    assert again.speech == set_turn.speech and again.seed == set_turn.seed
 
 
 @pytest.mark.parametrize("sharp, swelling", [(True, None), (False, True)])
@@ -157,17 +166,20 @@ def test_sharp_pain_or_swelling_means_stop_and_see_a_doctor(routine, sharp, swel
     answers = [EventKind.YES if sharp else EventKind.NO]
     answers += [] if swelling is None else [EventKind.YES]
     outcomes = talk(routine, [EventKind.NEXT, EventKind.NEXT, EventKind.PAIN, *answers])
-    assert keys(outcomes[-1].speech) == ["pain_see_doctor", "pain_goodbye"]
-    assert outcomes[-1].end_session and outcomes[-1].state.profile.pain_last
-    checkin = talk(routine, [], profile=outcomes[-1].state.profile)[0]
-    assert keys(checkin.speech) == ["pain_checkin", "ask_pain_checkin"]
+    said = keys(outcomes[-1].speech)
+    assert said == ["pain_yes_sharp" if sharp else "pain_yes_swelling"]
+    assert outcomes[-1].end_session
+    assert outcomes[-1].state.profile == outcomes[-2].state.profile, "nothing about pain kept"
+    later = talk(routine, [], profile=outcomes[-1].state.profile)[0]
+    assert "safety_launch" in keys(later.speech)  # everyone hears it; nobody is singled out
 
 
 def test_mild_discomfort_offers_a_gentler_set_or_a_skip(routine):
     base = [EventKind.NEXT, EventKind.NEXT, EventKind.PAIN, EventKind.NO, EventKind.NO]
     gentle = talk(routine, [*base, EventKind.YES])[-1]
-    assert keys(gentle.speech)[:2] == ["pain_gentle", "set"]
-    assert gentle.speech[1].args["gentle"] is True
+    assert keys(gentle.speech)[0] == "pain_gentle" and "get_ready" in keys(gentle.speech)
+    narrated = next(p for p in gentle.speech if p.key == "set")
+    assert narrated.args["gentle"] is True and narrated.args["set"] == 0
     skipped = talk(routine, [*base, EventKind.SKIP])[-1]
     assert keys(skipped.speech)[:2] == ["pain_skip", "step_intro"]
     assert skipped.state.pos == Position(1, -1) and not skipped.state.gentle

@@ -242,7 +242,7 @@ def test_a_hostile_barrage_gets_no_5xx_and_loses_no_saved_record(target):
     back = Session(fresh(target), user=SAVER)
     back.launch()
     assert back.last["sessionAttributes"]["state"]["phase"] == "resume_offer"
-    assert "Last time you stopped at step 2" in back.text
+    assert "Shall we go on from step 2?" in back.text
 
 
 @pytest.mark.parametrize("new", [True, False])

@@ -99,7 +99,7 @@ def test_the_store_remembers_where_the_user_stopped(tmp_path):
     assert "  -> AMAZON.StopIntent" in stop and stop.rstrip().endswith(ENDED)
 
     again = chat(*db, script="open knee routine\n")
-    title = load_content().for_locale("en-US").steps[0].title
+    title = load_content().for_locale("en-US").prompt("resume_offer").format(number=1)
     launch = turns(again.stdout)[0][1]
     assert title in launch and OPEN in launch
 

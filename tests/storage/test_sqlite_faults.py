@@ -113,7 +113,7 @@ def test_a_held_write_lock_never_holds_a_turn_past_eight_seconds(tmp_path):
         # The lock is released: the same words go through, nobody's place was lost.
         for s in users:
             s.say(NEXT)
-            assert "Good. We'll use the ball." in s.text
+            assert s.text.startswith("Good, the ball."), s.text
         assert health(url)[0] == 200
 
 
