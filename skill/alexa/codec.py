@@ -13,8 +13,8 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from skill.content.loader import EQUIPMENT, SIDES
 from skill.core.machine import PACES, Phase, Position, Profile, Prompt, Said, State
+from skill.core.routine import EQUIPMENT, SIDES
 
 VERSION = 1
 _SCALARS = (str, int, float, bool, type(None))

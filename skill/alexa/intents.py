@@ -7,8 +7,8 @@ import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
-from skill.content.loader import EQUIPMENT
 from skill.core.machine import WEAKER_SIDE_ANSWERS, Event, EventKind
+from skill.core.routine import EQUIPMENT
 
 INTENT_EVENTS: Mapping[str, EventKind] = {
     "StartRoutineIntent": EventKind.START,

@@ -19,8 +19,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from skill.alexa import codec
-from skill.content.loader import Routine
 from skill.core.machine import Profile, is_consistent, start_state
+from skill.core.routine import Routine
 from skill.storage.record import Deadline, Store, Stored, new_gen
 
 log = logging.getLogger(__name__)

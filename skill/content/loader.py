@@ -16,14 +16,19 @@ from types import MappingProxyType
 from typing import Any
 
 from skill.content.files import ContentFiles, YamlError
+from skill.core.routine import (  # the timing model is the core's; re-exported here
+    EQUIPMENT,
+    PACE_STEPS,
+    SIDES,
+    SIDES_KINDS,
+    Routine,
+    StepTiming,
+    TimedPhase,
+)
 
 CONTENT_DIR = Path(__file__).resolve().parents[2] / "content"
 LOCALES = ("ja-JP", "en-US")
 DEFAULT_LOCALE = "en-US"
-SIDES_KINDS = ("each", "alternate", "both")
-SIDES = ("right", "left")
-EQUIPMENT = ("ball", "towel")
-PACE_STEPS = (-2, -1, 0, 1)  # speech pace steps, slowest first; each locale maps them to rates
 
 # Every placeholder a prompt, cue or step text may use (the renderer supplies them).
 PLACEHOLDERS = frozenset(
@@ -38,55 +43,6 @@ class ContentError(ValueError):
     def __init__(self, path: Path | str, field: str, problem: str) -> None:
         self.path, self.field, self.problem = str(path), field, problem
         super().__init__(f"{path}: {field}: {problem}")
-
-
-@dataclass(frozen=True)
-class TimedPhase:
-    cue: str
-    seconds: float
-    countdown: int = 0
-    relax: bool = False  # a rest phase: cut short at the end of a set
-
-
-@dataclass(frozen=True)
-class StepTiming:
-    id: str
-    sides: str
-    sets: int
-    reps: int
-    phases: tuple[TimedPhase, ...]
-    set_seconds: float
-    rest_seconds: int
-    article_text: str
-    article_min: float
-    article_max: float
-    article_per: str
-    move_seconds: int = 0  # time to get into this step's position from the last step's
-    between_move: bool = False  # the rest between sets is a change of position (turning over)
-
-    @property
-    def rep_seconds(self) -> float:
-        return sum(p.seconds for p in self.phases)
-
-    def side_of(self, set_index: int, rep: int = 0) -> str | None:
-        """The leg a rep works on (None for both legs)."""
-        if self.sides == "each":
-            return SIDES[set_index % 2]
-        if self.sides == "alternate":
-            return SIDES[(set_index + rep) % 2]
-        return None
-
-
-@dataclass(frozen=True)
-class Routine:
-    steps: tuple[StepTiming, ...]
-
-    def sets_in(self, step: int) -> int:
-        return self.steps[step].sets
-
-    @property
-    def total_steps(self) -> int:
-        return len(self.steps)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from skill.content.loader import Routine
 from skill.core.model import (
     AT_INTRO,
     Outcome,
@@ -23,8 +22,9 @@ from skill.core.model import (
     prompt,
 )
 from skill.core.progress import progress_report, record_day
+from skill.core.routine import Routine
 
-DEFAULT_EQUIPMENT = "ball"  # the article's tool; "next" at the equipment question takes it
+DEFAULT_EQUIPMENT = "ball"  # the article's tool; "yes" or "ready" at the equipment question
 BRIEF_AFTER_DAYS = 2  # from the third routine on, step intros shrink to the essentials
 ROUTINE_PHASES = frozenset({Phase.INTRO, Phase.AFTER_SET})
 

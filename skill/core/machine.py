@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from skill.content.loader import EQUIPMENT, PACE_STEPS, SIDES, Routine
 from skill.core.flow import (
     BRIEF_AFTER_DAYS,
     DEFAULT_EQUIPMENT,
@@ -52,6 +51,7 @@ from skill.core.model import (
     prompt,
 )
 from skill.core.progress import progress_report
+from skill.core.routine import EQUIPMENT, PACE_STEPS, SIDES, Routine
 
 __all__ = [
     "AT_INTRO", "PAIN_PHASES", "Event", "EventKind", "Outcome", "Phase", "Position", "Profile",
@@ -160,8 +160,10 @@ def _in_welcome(s: State, e: Event, r: Routine) -> Outcome:
 
 def _in_equipment(s: State, e: Event, r: Routine) -> Outcome:
     k = e.kind
-    if k in GO_ON:
+    if k in (EventKind.YES, EventKind.NEXT):  # "yes, I have one", "ready": the ball, said back
         choice = DEFAULT_EQUIPMENT
+    elif k in GO_ON:  # "start", "continue" do not answer the question: ask it again
+        return reask(s, r, (prompt("equipment_first"),))
     elif k is EventKind.NO:
         choice = "towel"
     elif k is EventKind.GO_TO_STEP:

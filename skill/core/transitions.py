@@ -11,7 +11,6 @@ from collections import deque
 from collections.abc import Iterator
 from dataclasses import replace
 
-from skill.content.loader import EQUIPMENT, Routine, load_content
 from skill.core.machine import (
     AT_INTRO,
     Event,
@@ -23,6 +22,7 @@ from skill.core.machine import (
     start_state,
     step,
 )
+from skill.core.routine import EQUIPMENT, Routine
 
 TODAY = "2026-11-25"
 
@@ -102,11 +102,17 @@ def table(routine: Routine) -> list[tuple[str, str, str, str]]:
             for (ph, ev), c in sorted(rows.items())]
 
 
-def main() -> int:
-    rows = table(load_content().routine)
+def format_table(rows: list[tuple[str, str, str, str]]) -> str:
+    """The table as aligned text, one row a line (tests/core/golden/transitions.txt keeps it)."""
     widths = [max(len(r[i]) for r in rows) for i in range(3)]
-    for phase, event, nxt, said in rows:
-        print(f"{phase:<{widths[0]}}  {event:<{widths[1]}}  -> {nxt:<{widths[2]}}  {said}")
+    return "\n".join(f"{phase:<{widths[0]}}  {event:<{widths[1]}}  -> {nxt:<{widths[2]}}  {said}"
+                     .rstrip() for phase, event, nxt, said in rows) + "\n"
+
+
+def main() -> int:
+    from skill.content.loader import load_content  # the command reads the packaged content
+
+    sys.stdout.write(format_table(table(load_content().routine)))
     return 0
 
 

@@ -14,8 +14,9 @@ import functools
 from dataclasses import dataclass
 from typing import Any
 
-from skill.content.loader import LocaleContent, Routine, StepTiming
+from skill.content.loader import LocaleContent
 from skill.core.machine import DEFAULT_EQUIPMENT, Outcome, Prompt
+from skill.core.routine import Routine, StepTiming
 from skill.output import ssml
 from skill.output.timing import speech_seconds
 

@@ -133,7 +133,7 @@ def test_regulars_get_brief_intros_and_can_ask_for_the_details(skill, content, c
 def test_new_users_hear_the_full_instructions(skill, content):
     s = Session(skill, user="newcomer")
     s.launch()
-    s.say("AMAZON.NextIntent")
+    s.say("AMAZON.YesIntent")
     step1 = content.for_locale("en-US").steps[0]
     assert all(line.format(tool="the ball") in s.text for line in step1.setup)
 
@@ -149,7 +149,7 @@ def test_a_weaker_side_gets_an_extra_set_where_one_side_is_done_at_a_time(skill,
     s.launch()
     s.say("WeakerSideIntent", custom_slot("side", lc.sides["left"], "left"))
     assert say(content, locale, "weaker_side_set", side=lc.sides["left"]) in s.text
-    s.say("AMAZON.NextIntent")  # the equipment question: the usual choice
+    s.say("AMAZON.YesIntent")  # the equipment question: yes, a ball
     sides = []
     for _ in range(4):  # right, left, and one more on the left
         s.say("AMAZON.NextIntent")
@@ -213,7 +213,7 @@ def test_echo_show_gets_a_screen_for_each_step(tmp_path, content, locale):
 
         s = Session(show, locale=locale)
         s.launch()
-        intro = s.say("AMAZON.NextIntent")
+        intro = s.say("AMAZON.YesIntent")
         directive = intro["response"]["directives"][0]
         assert directive["type"] == "Alexa.Presentation.APL.RenderDocument"
         data = directive["datasources"]["knee"]
@@ -230,7 +230,7 @@ def test_echo_show_gets_a_screen_for_each_step(tmp_path, content, locale):
 def test_devices_without_a_screen_get_nothing_extra(skill):
     s = Session(skill)
     s.launch()
-    s.say("AMAZON.NextIntent")
+    s.say("AMAZON.YesIntent")
     assert "directives" not in s.last["response"]
 
 

@@ -75,6 +75,8 @@ def send(tmp_path, monkeypatch):
 def whole_routine(s: Session) -> list[dict]:
     """Launch, then "next" at once after every answer, to the end."""
     turns = [s.launch()]
+    if s.last["sessionAttributes"]["state"]["phase"] == "equipment":
+        turns.append(s.say("AMAZON.YesIntent"))  # yes, a ball
     while s.open and len(turns) < 40:
         turns.append(s.say("AMAZON.NextIntent"))
     assert not s.open
@@ -126,7 +128,7 @@ def test_a_returning_launch_offers_to_continue_in_one_sentence_after_a_safety_li
         send, content, locale):
     s = Session(send, user="back", locale=locale)
     s.launch()
-    s.say("AMAZON.NextIntent")  # the equipment question: the ball
+    s.say("AMAZON.YesIntent")  # the equipment question: the ball
     s.say("AMAZON.NextIntent")  # step 1, right leg
     s.say("AMAZON.StopIntent")
     again = Session(send, user="back", locale=locale)
@@ -167,7 +169,7 @@ def test_a_rest_is_held_as_silence_before_the_question_which_is_said_last(send, 
                                                                          routine, locale):
     s = Session(send, locale=locale)
     s.launch()
-    s.say("AMAZON.NextIntent")
+    s.say("AMAZON.YesIntent")
     first_set = s.say("AMAZON.NextIntent")  # step 1, right leg, then the rest
     question = line(content, locale, "ask_next_side", side=content.for_locale(locale).sides["left"])
     assert s.text.endswith(question)
@@ -184,7 +186,8 @@ def test_moving_to_the_next_position_gets_its_time_and_a_plain_cue(send, content
     lc = content.for_locale(locale)
     s = Session(send, locale=locale)
     s.launch()
-    for _ in range(3):  # equipment, step 1 right, step 1 left (the last set of the step)
+    s.say("AMAZON.YesIntent")  # the equipment question: a ball
+    for _ in range(2):  # step 1 right, step 1 left (the last set of the step)
         s.say("AMAZON.NextIntent")
     assert lc.steps[1].move in s.text
     assert s.text.endswith(line(content, locale, "ask_next_step", number=2,
@@ -199,7 +202,7 @@ def test_moving_to_the_next_position_gets_its_time_and_a_plain_cue(send, content
 def test_pause_saves_the_place_ends_and_says_how_to_come_back(send, content, locale):
     s = Session(send, user="pauser", locale=locale)
     s.launch()
-    s.say("AMAZON.NextIntent")
+    s.say("AMAZON.YesIntent")
     s.say("AMAZON.NextIntent")  # step 1, right leg: done
     s.say("AMAZON.PauseIntent")
     assert not s.open and s.text == line(content, locale, "paused", number=1)
@@ -220,8 +223,9 @@ def test_pause_saves_the_place_ends_and_says_how_to_come_back(send, content, loc
 def test_silence_saves_the_place_for_the_next_launch(send, content, locale):
     s = Session(send, user="quiet", locale=locale)
     s.launch()
-    for _ in range(3):
-        s.say("AMAZON.NextIntent")  # equipment, right leg, left leg: step 1 done
+    s.say("AMAZON.YesIntent")  # the equipment question: the ball
+    for _ in range(2):
+        s.say("AMAZON.NextIntent")  # right leg, left leg: step 1 done
     s.end("EXCEEDED_MAX_REPROMPTS")
     assert s.last["response"] == {}
     back = Session(send, user="quiet", locale=locale)
@@ -232,7 +236,7 @@ def test_silence_saves_the_place_for_the_next_launch(send, content, locale):
 def test_continue_in_session_after_a_set_plays_a_different_set(send, content):
     s = Session(send, locale="ja-JP")
     s.launch()
-    s.say("AMAZON.NextIntent")
+    s.say("AMAZON.YesIntent")
     done = s.say("AMAZON.NextIntent")
     after = s.say("AMAZON.ResumeIntent")
     assert speech_text(after) != speech_text(done)
@@ -249,7 +253,7 @@ def test_the_first_set_of_a_session_says_how_to_stop_for_pain_and_help_says_it(s
     assert ("アレクサ、膝が痛い" if locale == "ja-JP" else "Alexa, my knee hurts") in stop
     s = Session(send, locale=locale)
     s.launch()
-    s.say("AMAZON.NextIntent")
+    s.say("AMAZON.YesIntent")
     first = s.say("AMAZON.NextIntent")
     assert speech_text(first).startswith(stop)
     second = s.say("AMAZON.NextIntent")
@@ -262,7 +266,7 @@ def test_the_first_set_of_a_session_says_how_to_stop_for_pain_and_help_says_it(s
 def test_repeat_after_help_or_a_fallback_repeats_the_set(send, locale):
     s = Session(send, locale=locale)
     s.launch()
-    s.say("AMAZON.NextIntent")
+    s.say("AMAZON.YesIntent")
     narrated = speech_text(s.say("AMAZON.NextIntent"))
     for detour in ("AMAZON.HelpIntent", "AMAZON.FallbackIntent"):
         s.say(detour)
@@ -273,7 +277,7 @@ def test_repeat_after_help_or_a_fallback_repeats_the_set(send, locale):
 def test_the_sharp_pain_answer_is_said_once_plainly(send, content, locale):
     s = Session(send, locale=locale)
     s.launch()
-    s.say("AMAZON.NextIntent")
+    s.say("AMAZON.YesIntent")
     s.say("AMAZON.NextIntent")
     s.say("PainIntent")
     s.say("AMAZON.YesIntent")

@@ -42,6 +42,8 @@ def assert_alexa_response(response):
 def run_to_the_end(s: Session, limit: int = 30) -> list[dict]:
     s.launch()
     turns = [s.last]
+    if s.last["sessionAttributes"]["state"]["phase"] == "equipment":
+        turns.append(s.say("AMAZON.YesIntent"))  # yes, a ball
     for _ in range(limit):
         turns.append(s.say("AMAZON.NextIntent"))
         if not s.open:
@@ -76,7 +78,7 @@ def test_both_entry_points_say_the_same(tmp_path, monkeypatch):
 def test_repeat_says_the_timed_set_again(send):
     s = Session(send)
     s.launch()
-    s.say("AMAZON.NextIntent")
+    s.say("AMAZON.YesIntent")
     first_set = s.say("AMAZON.NextIntent")
     again = s.say("AMAZON.RepeatIntent")
     assert speech_text(again) == speech_text(first_set)
@@ -87,7 +89,8 @@ def test_repeat_says_the_timed_set_again(send):
 def test_pause_saves_ends_and_a_new_session_resumes_at_the_same_step(send, content):
     s = Session(send, user="pauser")
     s.launch()
-    for _ in range(4):  # step 1 intro, right side, left side, step 2 intro
+    s.say("AMAZON.YesIntent")  # the equipment question: a ball
+    for _ in range(3):  # step 1 intro, right side, left side, step 2 intro
         s.say("AMAZON.NextIntent")
     s.say("AMAZON.PauseIntent")
     assert say(content, "en-US", "paused", number=2) in s.text and not s.open
@@ -104,7 +107,7 @@ def test_pause_saves_ends_and_a_new_session_resumes_at_the_same_step(send, conte
 def test_continue_after_a_set_plays_the_next_set_after_a_get_ready_lead(send, content):
     s = Session(send)
     s.launch()
-    s.say("AMAZON.NextIntent")
+    s.say("AMAZON.YesIntent")
     s.say("AMAZON.NextIntent")  # the right leg
     resumed = speech_text(s.say("AMAZON.ResumeIntent"))
     assert resumed.startswith(say(content, "en-US", "get_ready") + " Left leg.")
@@ -113,7 +116,7 @@ def test_continue_after_a_set_plays_the_next_set_after_a_get_ready_lead(send, co
 def test_pain_mid_set_stops_and_asks_then_sends_to_a_doctor(send, content, tmp_path):
     s = Session(send, user="hurts", locale="ja-JP")
     s.launch()
-    s.say("AMAZON.NextIntent")
+    s.say("AMAZON.YesIntent")
     s.say("AMAZON.NextIntent")
     s.say("PainIntent")
     assert s.text.startswith(say(content, "ja-JP", "pain_stop"))
@@ -137,7 +140,7 @@ def test_pain_mid_set_stops_and_asks_then_sends_to_a_doctor(send, content, tmp_p
 def test_each_faq_mid_routine_then_back_to_the_step(send, content, locale):
     s = Session(send, locale=locale)
     s.launch()
-    s.say("AMAZON.NextIntent")
+    s.say("AMAZON.YesIntent")
     s.say("AMAZON.NextIntent")  # the right side of step 1 is done
     for topic in content.for_locale(locale).faq.values():
         s.say("FaqIntent", custom_slot("topic", topic.phrasings[0], topic.id))
@@ -269,7 +272,8 @@ def test_persistence_survives_a_process_restart(tmp_path):
     # Every turn runs in a new process: only the SQLite file carries what is remembered.
     s = Session(lambda e: run([e])[0], user="restart")
     s.launch()
-    for _ in range(4):
+    s.say("AMAZON.YesIntent")  # the equipment question: a ball
+    for _ in range(3):
         s.say("AMAZON.NextIntent")
     s.say("AMAZON.StopIntent")
     assert "step 2" in s.text
@@ -287,7 +291,8 @@ def test_two_users_at_the_same_time_never_mix(tmp_path):
         def routine(user, steps):
             s = Session(send, user=user)
             s.launch()
-            for _ in range(steps):
+            s.say("AMAZON.YesIntent")  # the equipment question: a ball
+            for _ in range(steps - 1):
                 s.say("AMAZON.NextIntent")
             s.say("AMAZON.StopIntent")
             results[user] = s.text

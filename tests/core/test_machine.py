@@ -103,8 +103,21 @@ def talk(routine, kinds, profile=None, first=EventKind.LAUNCH):
     return outcomes
 
 
-def test_a_user_who_only_says_next_hears_the_whole_routine(routine):
-    outcomes = talk(routine, [EventKind.NEXT] * 40)
+def test_start_at_the_equipment_question_asks_again_and_chooses_nothing(routine):
+    for kind in (EventKind.START, EventKind.RESUME):
+        asked = talk(routine, [kind])[-1]
+        assert asked.state.phase is Phase.EQUIPMENT and asked.state.profile.equipment is None
+        assert keys(asked.speech) == ["equipment_first", "ask_equipment"] and not asked.end_session
+
+
+def test_ready_at_the_equipment_question_takes_the_ball_and_says_so(routine):
+    chose = talk(routine, [EventKind.NEXT])[-1]
+    assert chose.state.profile.equipment == "ball"
+    assert keys(chose.speech)[:2] == ["equipment_set", "step_intro"]
+
+
+def test_a_user_who_says_yes_then_only_next_hears_the_whole_routine(routine):
+    outcomes = talk(routine, [EventKind.YES] + [EventKind.NEXT] * 40)
     end = next(i for i, o in enumerate(outcomes) if o.end_session)
     said = [k for o in outcomes[: end + 1] for k in keys(o.speech)]
     sets = [p.args for o in outcomes for p in o.speech if p.key == "set"]

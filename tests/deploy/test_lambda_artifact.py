@@ -210,7 +210,8 @@ def run_pause_and_resume(python: str, task_root: Path, tmp_path: Path, url: str,
     with lambda_container(python, task_root, tmp_path / "tmp1", env, provided) as send:
         session = Session(send, locale="ja-JP", user="artifact-dynamo")
         session.launch()
-        for _ in range(4):
+        session.say("AMAZON.YesIntent")  # the equipment question: a ball
+        for _ in range(3):
             session.say("AMAZON.NextIntent")
         session.say("AMAZON.PauseIntent")
         assert lc.prompt("paused").format(number=2) in session.text

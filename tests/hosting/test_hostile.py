@@ -98,7 +98,8 @@ def save_progress(target: Target) -> None:
     """The saver gets to step 2, pauses and leaves: a record to keep through everything."""
     s = Session(fresh(target), user=SAVER)
     s.launch()
-    for _ in range(4):
+    s.say("AMAZON.YesIntent")  # the equipment question: a ball
+    for _ in range(3):
         s.say("AMAZON.NextIntent")
     s.say("AMAZON.PauseIntent")
     s.end("USER_INITIATED")

@@ -3,22 +3,9 @@ interpreters, so nothing another test imported counts)."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-
 import pytest
 
-
-def loaded_after(module: str) -> set[str]:
-    code = f"import sys, json, {module}; print(json.dumps(sorted(sys.modules)))"
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            timeout=60, check=True)
-    return set(json.loads(result.stdout))
-
-
-def under(modules: set[str], *prefixes: str) -> set[str]:
-    return {m for m in modules if any(m == p or m.startswith(p + ".") for p in prefixes)}
+from tests.support.imports import loaded_after, under
 
 
 def test_the_verifier_does_not_import_the_skill():

@@ -88,12 +88,12 @@ def test_an_echo_show_gets_the_document_as_the_file_says_and_a_speaker_gets_none
         for user in ("first", "second"):  # the second is served from the caches
             s = Session(show, user=user)
             s.launch()
-            s.say("AMAZON.NextIntent")  # step 1's intro
+            s.say("AMAZON.YesIntent")  # step 1's intro
             shown = s.say("AMAZON.NextIntent")["response"]["directives"]  # its first set
             assert [d["type"] for d in shown] == ["Alexa.Presentation.APL.RenderDocument"]
             assert shown[0]["document"] == document
             assert shown[0]["datasources"]["knee"]["seconds"] > 0
         speaker = Session(send, user="speaker")
         speaker.launch()
-        speaker.say("AMAZON.NextIntent")
+        speaker.say("AMAZON.YesIntent")
         assert "directives" not in speaker.say("AMAZON.NextIntent")["response"]

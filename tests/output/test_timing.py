@@ -7,7 +7,7 @@ import re
 import pytest
 
 from skill.content.loader import LOCALES
-from skill.core.machine import Event, EventKind, Profile, start_state, step
+from skill.core.machine import Event, EventKind, Phase, Profile, start_state, step
 from skill.output.timing import speech_seconds, ssml_seconds
 from tests.support.ssml_checks import ssml_problems
 
@@ -86,8 +86,8 @@ def test_the_whole_routine_as_heard_fits_the_ten_minutes_and_each_turn_fits_alex
             turns += 1
             if outcome.end_session:
                 break
-            outcome = step(outcome.state, Event(EventKind.NEXT, today="2026-11-25"),
-                           content.routine)
+            answer = EventKind.YES if outcome.state.phase is Phase.EQUIPMENT else EventKind.NEXT
+            outcome = step(outcome.state, Event(answer, today="2026-11-25"), content.routine)
         totals[mode] = total
         print(f"{locale} {mode}: {total / 60:.1f} minutes as heard, {turns} answers")
     assert 8 * 60 <= totals["regular"] <= 12 * 60

@@ -41,9 +41,9 @@ def nexts_to_the_end() -> int:
 
 
 SCRIPTS = {
-    "en-US": {"open": "open knee routine", "start": "start", "next": ["next", "Ready!", "done"],
+    "en-US": {"open": "open knee routine", "start": "yes", "next": ["next", "Ready!", "done"],
               "faq": "I have a question about swelling or heat.", "faq_id": "swelling_heat"},
-    "ja-JP": {"open": "ひざ トレーニングを開いて", "start": "始めて",
+    "ja-JP": {"open": "ひざ トレーニングを開いて", "start": "はい、あります",
               "next": ["次へ。", "準備ＯＫ", "次"], "faq": "腫れや熱感があるときについて教えて",
               "faq_id": "swelling_heat"},
 }
@@ -70,7 +70,7 @@ def test_a_whole_routine_replayed_from_a_script(locale, tmp_path):
     assert [s for s, _ in spoken] == said  # every line was said, comments were not
     launch, start, *rest = (out for _, out in spoken)
     assert "  -> LaunchRequest" in launch and OPEN in launch and "  reprompt: " in launch
-    assert "  -> StartRoutineIntent" in start and "  card: " in start
+    assert "  -> AMAZON.YesIntent" in start and "  card: " in start
 
     faq = next(out for s, out in spoken if s == words["faq"])
     assert "  -> FaqIntent topic=" in faq and f"ER_SUCCESS_MATCH {words['faq_id']}" in faq
@@ -93,7 +93,7 @@ def test_a_whole_routine_replayed_from_a_script(locale, tmp_path):
 
 def test_the_store_remembers_where_the_user_stopped(tmp_path):
     db = ["--locale", "en-US", "--db", str(tmp_path / "chat.sqlite3"), "--user", "amy"]
-    first = chat(*db, script="open knee routine\nstart\nready\nstop\n")
+    first = chat(*db, script="open knee routine\nyes\nready\nstop\n")
     assert first.returncode == 0, first.stderr
     stop = turns(first.stdout)[-1][1]
     assert "  -> AMAZON.StopIntent" in stop and stop.rstrip().endswith(ENDED)
@@ -132,19 +132,19 @@ def test_launching_again_replaces_the_open_session(tmp_path):
 def test_over_http_against_a_running_skill(tmp_path):
     with http_skill(tmp_path / "served.sqlite3") as (url, _send):
         result = chat("--locale", "ja-JP", "--url", url, "--user", "http-user",
-                      script="ひざトレーニングを開いて\n始めて\nストップ\n")
+                      script="ひざトレーニングを開いて\nはい\nストップ\n")
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith(f"Knee Routine chat (ja-JP, {url})")
     (_, launch), (_, start), (_, stop) = turns(result.stdout)
     assert "-> LaunchRequest" in launch and OPEN in launch
     title = load_content().for_locale("ja-JP").steps[0].title
-    assert "-> StartRoutineIntent" in start and title in start
+    assert "-> AMAZON.YesIntent" in start and title in start
     assert "-> AMAZON.StopIntent" in stop and stop.rstrip().endswith(ENDED)
 
 
 def test_an_unreachable_skill_is_a_clear_error(tmp_path):
     result = chat("--locale", "en-US", "--url", "http://127.0.0.1:9/alexa",
-                  script="open knee routine\nstart\n")
+                  script="open knee routine\nyes\n")
     assert result.returncode == 1
     assert "error: could not reach http://127.0.0.1:9/alexa" in result.stdout
     assert "Traceback" not in result.stdout + result.stderr

@@ -30,9 +30,9 @@ from skill.simulator.speech import spoken_seconds
 from .test_chat import chat, turns
 
 WORDS = {
-    "ja-JP": {"wake": "アレクサ、", "open": "アレクサ、ひざトレーニングを開いて", "start": "始めて",
+    "ja-JP": {"wake": "アレクサ、", "open": "アレクサ、ひざトレーニングを開いて", "start": "はい",
               "next": "次へ", "pain": "アレクサ、膝が痛い"},
-    "en-US": {"wake": "Alexa, ", "open": "Alexa, open knee routine", "start": "start",
+    "en-US": {"wake": "Alexa, ", "open": "Alexa, open knee routine", "start": "yes",
               "next": "next", "pain": "Alexa, my knee hurts"},
 }
 
