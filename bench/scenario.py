@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bench import settings_api
 from tests.support.envelopes import APP_ID, Session, custom_slot, intent, launch
 
 LOCALE = "ja-JP"  # the primary locale
@@ -125,10 +126,22 @@ def drive(handler: Handler, user: str = "bench-user") -> Scenario:
         for device in DEVICES:
             envelope = speaker[kind] if device == "speaker" else on_show(speaker[kind])
             turns.append(Turn(kind, device, envelope, new_user_each_call=kind == "launch new"))
+    api = settings_api.url()
+    speaker = {kind: on_api(envelope, api) for kind, envelope in speaker.items()}
     reference = copy.deepcopy(speaker[MEASURED])
     reference["request"]["intent"] = {"name": REFERENCE_INTENT, "confirmationStatus": "NONE",
                                       "slots": {}}
-    return Scenario(tuple(turns), reference, launch(locale=LOCALE, user="bench-cold"))
+    return Scenario(tuple(turns), reference,
+                    on_api(launch(locale=LOCALE, user="bench-cold"), api))
+
+
+def on_api(envelope: dict[str, Any], api: str) -> dict[str, Any]:
+    """``envelope`` naming the loopback Settings API (``bench.settings_api``) as Alexa's."""
+    out = copy.deepcopy(envelope)
+    system = out.get("context", {}).get("System", {})
+    if "apiEndpoint" in system:
+        system["apiEndpoint"] = api
+    return out
 
 
 def check_turns(scenario: Scenario, handler: Handler) -> dict[str, dict[str, Any]]:
