@@ -71,6 +71,7 @@ manifest: | $(BIN)/python
 ## test extras and wrk (apt); prints Markdown tables, writes bench/results/latest.json.
 bench: $(VENV)/.test
 	sh bench/install-wrk.sh
+	$(BIN)/python -m pip install -q 'ask-sdk-dynamodb-persistence-adapter>=1.19,<2'  # the DynamoDB anchor
 	$(BIN)/python -m bench.run
 
 ## Write interaction_models/interactionModels/custom/*.json from the phrase patterns in content/<locale>/.

@@ -53,13 +53,14 @@ PROFILE_PARTS: dict[str, tuple[tuple[str, str], ...]] = {
     "state machine step (skill/core/machine.py)": (("machine.py", "step"),),
     "state from/to session attributes (skill/alexa/codec.py)": (
         ("codec.py", "state_from_dict"), ("codec.py", "state_to_dict")),
-    "store: load and save (skill/storage/sqlite.py)": (("sqlite.py", "get_attributes"),
-                                                       ("sqlite.py", "save_attributes")),
+    "store: read and write (skill/storage/sqlite.py)": (("sqlite.py", "read"),
+                                                        ("sqlite.py", "write")),
     "ASK: copy of the session attributes (AttributesManager)": (
         ("attributes_manager.py", "__init__"),),
-    "envelope JSON -> ASK objects (skill/alexa/runtime.py)": (
-        ("runtime.py", "request_envelope"),),
-    "ASK response -> JSON (skill/alexa/runtime.py)": (("runtime.py", "response_json"),),
+    "envelope JSON -> ASK objects (skill/alexa/wire.py)": (("wire.py", "request_envelope"),),
+    "ASK response -> JSON (skill/alexa/wire.py)": (("wire.py", "response_json"),),
+    "request checks (skill/hosting/request_checks.py)": (("request_checks.py", "check_request"),),
+    "the device's time zone (skill/alexa/timezone.py)": (("timezone.py", "zone"),),
 }
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import functools
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -225,9 +226,31 @@ def _device(system: Mapping[str, Any]) -> Device | None:
     if not interfaces:  # none (a speaker): no need for the SDK's reflection
         supported = None if interfaces is None else SupportedInterfaces()
     else:
+        supported = _supported_interfaces(interfaces)
+    return Device(device_id=_str(device, "deviceId"), supported_interfaces=supported)
+
+
+def _supported_interfaces(interfaces: Mapping[str, Any]) -> SupportedInterfaces:
+    """The SDK's reading of a device's interfaces, once per distinct set (a few kinds of device
+    send them all): the SDK's deserializer is a third of an Echo Show turn. Shared read-only."""
+    try:
+        key = json.dumps(interfaces, sort_keys=True, ensure_ascii=False)
+    except (TypeError, ValueError, RecursionError):
+        key = None
+    supported = _INTERFACES.get(key) if key is not None else None
+    if supported is None:
         supported = _model(interfaces, "ask_sdk_model.supported_interfaces.SupportedInterfaces",
                            "context.System.device.supportedInterfaces")
-    return Device(device_id=_str(device, "deviceId"), supported_interfaces=supported)
+        if key is not None and len(key) <= _INTERFACES_KEY_CHARS:
+            if len(_INTERFACES) >= _INTERFACES_SIZE:
+                _INTERFACES.clear()  # a bound, not an LRU: devices come in a few kinds
+            _INTERFACES[key] = supported
+    return supported
+
+
+_INTERFACES: dict[str, SupportedInterfaces] = {}
+_INTERFACES_SIZE = 64
+_INTERFACES_KEY_CHARS = 4096
 
 
 def _timestamp(value: Any) -> dt.datetime | None:

@@ -54,6 +54,10 @@ ID_PATHS: tuple[tuple[str, ...], ...] = (
     ("context", "System", "apiEndpoint"),
 )
 
+_ID_GROUPS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = tuple(
+    (prefix, tuple(path[-1] for path in ID_PATHS if path[:-1] == prefix))
+    for prefix in dict.fromkeys(path[:-1] for path in ID_PATHS))  # by the object holding them
+
 
 def check_request(event: Any, body: bytes | None = None) -> Any:
     """``event`` with unclean slots and session attributes dropped; raises ``UntrustedText``
@@ -74,10 +78,15 @@ def check_request(event: Any, body: bytes | None = None) -> Any:
         for name in [k for k, v in slots.items() if not _fits(k, v, MAX_SLOT_CHARS, search)]:
             del slots[name]
             dropped.append(f"slot {_name(name)}")
-    for path in ID_PATHS:
-        value = _at(event, *path)
-        if type(value) is str and (len(value) > MAX_ID_CHARS or _UNCLEAN.search(value)):
-            raise UntrustedText(f"{'.'.join(path)} is not clean text")
+    for prefix, keys in _ID_GROUPS:  # without ``search``, no string holds unclean text
+        holder = _at(event, *prefix)
+        if type(holder) is not dict:
+            continue
+        for key in keys:
+            value = holder.get(key)
+            if type(value) is str and (len(value) > MAX_ID_CHARS
+                                       or (search and _UNCLEAN.search(value))):
+                raise UntrustedText(f"{'.'.join((*prefix, key))} is not clean text")
     if search and not _clean(event, (attributes, slots), 0):
         raise UntrustedText("the request holds text that is not clean (a control character "
                             "or a lone surrogate)")
@@ -90,9 +99,12 @@ def _may_hold_unclean(event: dict[str, Any], body: bytes | None) -> bool:
     if body is not None:
         return any(part in body for part in _MAYBE_UNCLEAN_BODY)  # memchr speed
     try:  # the C encoder, then one regex: far cheaper than looking at every string
-        return _MAYBE_UNCLEAN_JSON.search(json.dumps(event, ensure_ascii=False)) is not None
+        text = json.dumps(event, ensure_ascii=False)
     except (TypeError, ValueError, RecursionError):
         return True
+    if text.isascii() and "\\" not in text:  # no escape, no surrogate: the usual request
+        return False
+    return _MAYBE_UNCLEAN_JSON.search(text) is not None
 
 
 def _fits(key: Any, value: Any, max_chars: int, search: bool) -> bool:

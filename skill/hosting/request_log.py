@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import time
+from contextlib import suppress
 from json import dumps
 from json.encoder import encode_basestring_ascii as _quote  # type: ignore[attr-defined]
 from typing import Any
@@ -85,9 +87,36 @@ def write_request_line(method: str, path: str, status: int, latency_ms: float | 
     if handler is None:  # someone else listens too (tests, an embedding app): the usual way
         request_log.info("request", extra={"fields": fields, "json_line": line})
         return
-    with handler.lock:  # type: ignore[union-attr]
-        handler.stream.write(line + "\n")
-        handler.flush()
+    fd = _descriptor(handler)
+    if fd is None:
+        with handler.lock:  # type: ignore[union-attr]
+            handler.stream.write(line + "\n")
+            handler.flush()
+        return
+    # One write(2) of the whole line, with no lock held: a worker thread that waits for the
+    # GIL after the write holds up no other thread (a held handler lock made them queue).
+    # Lines are whole (ASCII, a few hundred bytes: atomic on a pipe, and on a file Linux keeps
+    # the offset per write); other records' lines are flushed whole by their handler.
+    data = (line + "\n").encode("ascii", "backslashreplace")
+    with suppress(OSError):
+        while data:
+            data = data[os.write(fd, data):]
+
+
+def _descriptor(handler: logging.Handler) -> int | None:
+    """The file descriptor under the handler's stream; None when it has none (in memory)."""
+    stream = getattr(handler, "stream", None)
+    cached, fd = _fd_cache[0]  # one tuple: threads never see half an update
+    if stream is not cached:
+        try:
+            fd = stream.fileno()  # type: ignore[union-attr]
+        except (AttributeError, OSError, ValueError):
+            fd = None
+        _fd_cache[0] = (stream, fd)
+    return fd
+
+
+_fd_cache: list[tuple[Any, int | None]] = [(None, None)]  # the stream, and its descriptor
 
 
 def request_fields(method: str, path: str, status: int, latency_ms: float | None, event: Any,

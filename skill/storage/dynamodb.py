@@ -60,20 +60,27 @@ def client() -> Any:
 
 
 def _session() -> Any:
-    """A botocore session (it reads the environment: region, credentials, endpoint)."""
-    try:
-        from botocore.session import get_session
-    except ImportError as e:  # pragma: no cover - Lambda provides botocore
-        raise StoreConfigError(
-            "the DynamoDB store needs botocore: pip install 'knee-routine[dynamodb]'") from e
-    return get_session()
+    """The process's botocore session (it reads the environment: region, credentials,
+    endpoint), made once: the store's start-up check and the client share it."""
+    global _botocore_session
+    if _botocore_session is None:
+        try:
+            from botocore.session import get_session
+        except ImportError as e:  # pragma: no cover - Lambda provides botocore
+            raise StoreConfigError(
+                "the DynamoDB store needs botocore: pip install 'knee-routine[dynamodb]'") from e
+        _botocore_session = get_session()
+    return _botocore_session
+
+
+_botocore_session: Any = None
 
 
 def reset_client() -> None:
     """Forget the process's client (tests that change the endpoint between runtimes)."""
-    global _client
+    global _client, _botocore_session
     with _client_lock:
-        _client = None
+        _client = _botocore_session = None
 
 
 class DynamoDbStore:

@@ -74,6 +74,7 @@ class SQLiteStore:
         self._identity: tuple[int, int] | None = None  # (device, inode) of the file opened
         self._stamp: tuple[int, int] | None = None  # (mtime_ns, size) after our last call
         self._busy_ms = 0  # the connection's busy_timeout: how long SQLite waits for a lock
+        self._checkpointer = _Checkpointer(self.path)
         if not faulthandler.is_enabled():  # a fatal signal (SIGBUS on a broken -shm) says why
             faulthandler.enable(file=sys.stderr)
         with self._connection(Deadline(10.0)):  # fail at start-up, not on the first request
@@ -82,7 +83,7 @@ class SQLiteStore:
     # -- the record interface (skill.storage.record.Store) ---------------------------------------
 
     def read(self, user_id: str, deadline: Deadline) -> Stored:
-        with self._connection(deadline) as conn:
+        with self._connection(deadline, keeps_file=True) as conn:
             row = conn.execute("SELECT attributes, version, gen FROM user_attributes "
                                "WHERE user_id = ?", (user_id,)).fetchone()
         if row is None:
@@ -98,7 +99,7 @@ class SQLiteStore:
               deadline: Deadline) -> bool:
         doc = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
         version = expected.version + 1
-        with self._connection(deadline) as conn:
+        with self._connection(deadline, keeps_file=True) as conn:
             if expected.version == 0 and expected.gen is None:
                 cursor = conn.execute(_INSERT, (user_id, doc, version, gen))
             else:
@@ -125,15 +126,21 @@ class SQLiteStore:
             raise StoreError("the health row did not read back")
 
     def close(self) -> None:
+        self._checkpointer.stop()
         with self._lock:
             self._drop()
 
     # -- the connection ----------------------------------------------------------------------------
 
     @contextmanager
-    def _connection(self, deadline: Deadline) -> Iterator[sqlite3.Connection]:
+    def _connection(self, deadline: Deadline,
+                    keeps_file: bool = False) -> Iterator[sqlite3.Connection]:
         """The open connection, to one thread at a time, with SQLite waiting for its locks at
-        most until ``deadline``. An error closes it, so the next call starts afresh."""
+        most until ``deadline``. An error closes it, so the next call starts afresh.
+        ``keeps_file``: the call leaves the database file as it was (a read, or a write that
+        goes to the WAL only: the checkpointer copies it back), so the file's stamp after it
+        is the one checked before it, and is not taken again (each system call in the lock
+        lets other threads run while this one holds it, and they queue behind it)."""
         if not self._lock.acquire(timeout=deadline.remaining()):
             raise StoreTimeout("the database was busy for the whole of the turn's time")
         try:
@@ -143,7 +150,8 @@ class SQLiteStore:
                 conn.execute(f"PRAGMA busy_timeout = {wait_ms}")
                 self._busy_ms = wait_ms
             yield conn
-            self._stamp = self._file_stamp()[1]
+            if not keeps_file or self.memory:
+                self._stamp = self._file_stamp()[1]
         except sqlite3.Error as e:
             self._drop()
             if "locked" in str(e) or "busy" in str(e):
@@ -169,6 +177,9 @@ class SQLiteStore:
             try:
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.execute("PRAGMA synchronous=NORMAL")
+                if not self.memory:  # the checkpointer thread copies the WAL back, not a turn
+                    conn.execute("PRAGMA wal_autocheckpoint=0")
+                    self._checkpointer.start()
                 conn.execute("PRAGMA secure_delete=ON")
                 for statement in _SCHEMA:
                     conn.execute(statement)
@@ -200,6 +211,51 @@ class SQLiteStore:
                 self._conn.close()
             self._conn = None
 
+
+class _Checkpointer:
+    """Copies the WAL back into the database file every ``CHECKPOINT_SECONDS`` (a passive
+    checkpoint, on a connection of its own), so that no turn pays for it while holding the
+    store's lock: SQLite's automatic checkpoint ran inside a write, with an fsync, and every
+    other worker thread waited for it. Writers go on appending to the WAL meanwhile."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._stopped = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._start_lock = threading.Lock()
+
+    def start(self) -> None:
+        with self._start_lock:
+            if self._thread is None and not self._stopped.is_set():
+                self._thread = threading.Thread(target=self._run, name="sqlite-checkpoint",
+                                                daemon=True)
+                self._thread.start()
+
+    def stop(self) -> None:
+        self._stopped.set()
+
+    def _run(self) -> None:
+        conn: sqlite3.Connection | None = None
+        while not self._stopped.wait(CHECKPOINT_SECONDS):
+            try:
+                if conn is None:
+                    if not os.path.exists(self.path):
+                        continue  # deleted: the store opens a new one on its next call
+                    conn = sqlite3.connect(self.path, timeout=CHECKPOINT_SECONDS,
+                                           isolation_level=None, check_same_thread=False)
+                conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+            except sqlite3.Error as e:
+                log.info("WAL checkpoint: %s: %s (tried again later)", type(e).__name__, e)
+                if conn is not None:
+                    with suppress(sqlite3.Error):
+                        conn.close()
+                conn = None
+        if conn is not None:
+            with suppress(sqlite3.Error):
+                conn.close()
+
+
+CHECKPOINT_SECONDS = 0.5
 
 # The name the simulator and older code use.
 SQLiteAdapter = SQLiteStore
