@@ -31,7 +31,8 @@ from skill.alexa.intents import event_for as intent_event
 from skill.alexa.intents import phrase_key
 from skill.alexa.record import Loaded, RecordKeeper, change_between, session_record
 from skill.alexa.timezone import TimeZones
-from skill.alexa.turn import RECORD_KEY, STATE_KEY, Clock, TurnReader, TurnRequest, utc_now
+from skill.alexa.turn import RECORD_KEY, STATE_KEY, TurnReader, TurnRequest
+from skill.clock import Clock, utc_now
 from skill.content.loader import Content, LocaleContent
 from skill.core.machine import Event, EventKind, Outcome, State, is_consistent, prompt, start_state
 from skill.core.machine import step as step_machine

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
 from skill.core.machine import WEAKER_SIDE_ANSWERS, Event, EventKind
 from skill.core.routine import EQUIPMENT
+from skill.core.text import fold
 
 INTENT_EVENTS: Mapping[str, EventKind] = {
     "StartRoutineIntent": EventKind.START,
@@ -139,7 +139,7 @@ def resolved_id(slot: Any) -> str | None:
 
 def phrase_key(text: str) -> str:
     """A phrase normalised for matching: width, case, spaces and punctuation folded."""
-    text = unicodedata.normalize("NFKC", text[:MAX_SLOT_CHARS]).casefold()
+    text = fold(text[:MAX_SLOT_CHARS])
     return "".join(ch for ch in text if ch.isalnum())
 
 

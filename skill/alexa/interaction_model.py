@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import re
 import sys
-import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from skill.alexa.intents import INTENT_EVENTS, INTENT_SLOTS, faq_intent_name
 from skill.alexa.model_build import FAQ_TYPE, ModelSourceError, build
 from skill.alexa.model_limits import problems as limit_problems
 from skill.content.loader import LOCALES, Content, load_content
+from skill.core.text import fold
 
 PACKAGE_DIR = Path(__file__).resolve().parents[2] / "interaction_models"  # ASK CLI skill package
 MODELS_DIR = PACKAGE_DIR / "interactionModels" / "custom"
@@ -40,7 +40,7 @@ def language_model(model: dict[str, Any]) -> dict[str, Any]:
 
 def sample_key(sample: str) -> str:
     """A sample as the NLU compares it: width, case and spaces folded."""
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", sample).casefold())
+    return re.sub(r"\s+", "", fold(sample))
 
 
 def render(model: dict[str, Any]) -> str:

@@ -32,7 +32,7 @@ from ask_sdk_runtime.utils import UserAgentManager
 from skill.alexa import envelope, handlers, reminders
 from skill.alexa.conversation import Conversation, ReminderClient
 from skill.alexa.timezone import TimeZones
-from skill.alexa.turn import Clock, Turn, utc_now
+from skill.alexa.turn import Turn
 from skill.alexa.wire import (
     FAST_REQUEST_TYPES,
     BadRequest,
@@ -40,6 +40,7 @@ from skill.alexa.wire import (
     request_envelope,
     response_json,
 )
+from skill.clock import Clock, utc_now
 from skill.content.loader import Content, load_content
 from skill.storage.record import Store
 

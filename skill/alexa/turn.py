@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +17,7 @@ from ask_sdk_core.handler_input import HandlerInput
 
 from skill.alexa import envelope, reminders
 from skill.alexa.timezone import TimeZones
+from skill.clock import Clock
 from skill.content.loader import DEFAULT_LOCALE, Content
 from skill.output import screen
 
@@ -25,11 +26,7 @@ log = logging.getLogger(__name__)
 STATE_KEY = "state"  # session attribute: the conversation (the machine state, no profile)
 RECORD_KEY = "record"  # session attribute: the incarnation of the stored record it is on
 
-Clock = Callable[[], dt.datetime]
 
-
-def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,7 @@ from cryptography.utils import CryptographyDeprecationWarning
 from cryptography.x509.verification import DNSName, PolicyBuilder, Store
 from cryptography.x509.verification import VerificationError as ChainInvalid
 
+from skill.clock import Clock, utc_now
 from skill.errors import (  # noqa: F401 (part of this module's interface)
     ApplicationIdError,
     CertificateError,
@@ -70,12 +71,8 @@ TIMESTAMP_TOLERANCE_S = 150
 MAX_CACHED_CHAINS = 16
 MAX_CHAIN_URL_CHARS = 512
 
-Clock = Callable[[], dt.datetime]
 Fetch = Callable[[str], bytes]  # normalised chain URL -> PEM bytes
 
-
-def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 # -- the certificate URL ----------------------------------------------------------------------

@@ -44,7 +44,7 @@ class Heard:
     """An utterance's key, and where each key character came from (to quote slot values)."""
 
     def __init__(self, text: str, locale: str) -> None:
-        self.surface = unicodedata.normalize("NFKC", text[:MAX_TEXT_CHARS])
+        self.surface = unicodedata.normalize("NFKC", text[:MAX_TEXT_CHARS])  # folded per char
         chars: list[str] = []
         self.origin: list[int] = []
         unspaced = is_unspaced(locale)
