@@ -2,10 +2,13 @@
 
 The phrasings in tests/phrasings/ are written from how people speak, apart from the patterns;
 `make nlu-report` prints the same figures and lists what fails. These tests hold the floor reached.
+tests/phrasings/heldout-<locale>.yaml is a second set, written by a speaker who had not read the
+models (before any fix: ja-JP 69 %, en-US 69 %); it is held to the outside check's floors.
 """
 
 from __future__ import annotations
 
+import shutil
 from collections import Counter
 from pathlib import Path
 
@@ -22,9 +25,23 @@ ARTICLE_QUESTIONS = ("faq_no_ball", "faq_swelling_heat", "faq_every_day", "faq_h
                      "faq_advanced_oa")
 
 
+HELDOUT_OVERALL = 0.95  # reached: 99 % in both locales; the outside check asks 90 %
+HELDOUT_PAIN = 0.95
+HELDOUT_QUESTION = 0.85
+
+
 @pytest.fixture(scope="module")
 def results():
     return measure(PHRASINGS)
+
+
+@pytest.fixture(scope="module")
+def heldout(tmp_path_factory):
+    """The held-out sets, measured as the report measures <locale>.yaml files."""
+    directory = tmp_path_factory.mktemp("heldout")
+    for locale in LOCALES:
+        shutil.copy(PHRASINGS / f"heldout-{locale}.yaml", directory / f"{locale}.yaml")
+    return measure(directory)
 
 
 @pytest.mark.parametrize("locale", LOCALES)
@@ -44,8 +61,18 @@ def test_the_phrasing_set_is_understood(results, locale):
 
 
 @pytest.mark.parametrize("locale", LOCALES)
-def test_every_pain_phrase_is_pain_and_nothing_else(locale):
-    pain = load_phrasings(PHRASINGS / f"{locale}.yaml")["pain"]["say"]
+def test_the_heldout_set_is_understood(heldout, locale):
+    assert overall(heldout, locale) >= HELDOUT_OVERALL
+    mine = {c.meaning: c for c in heldout if c.locale == locale}
+    assert mine["pain"].share >= HELDOUT_PAIN, mine["pain"].misses
+    for question in ARTICLE_QUESTIONS:
+        assert mine[question].share >= HELDOUT_QUESTION, (question, mine[question].misses)
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize("name", ["{locale}.yaml", "heldout-{locale}.yaml"])
+def test_every_pain_phrase_is_pain_and_nothing_else(locale, name):
+    pain = load_phrasings(PHRASINGS / name.format(locale=locale))["pain"]["say"]
     nlu = for_locale(locale)
     for text in pain:
         assert nlu.understand(text, in_session=True).intent == "PainIntent", text
