@@ -112,8 +112,8 @@ def state_to_dict(s: State, *, profile: bool = True) -> dict[str, Any]:
     the conversation is kept and the profile is the store's."""
     last = None
     if s.last is not None:
-        speech, reprompt, seed = s.last
-        last = {"speech": _prompts_to(speech), "reprompt": _prompts_to(reprompt), "seed": seed}
+        last = {"speech": _prompts_to(s.last.speech), "reprompt": _prompts_to(s.last.reprompt),
+                "seed": s.last.seed}
     return {
         "v": VERSION,
         "phase": s.phase.value,

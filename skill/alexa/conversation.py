@@ -103,7 +103,8 @@ class Conversation:
         """Positions inside the routine, a session day that is not after the request's, and
         words for repeat that this locale can say."""
         renderer = self.renderers[request.locale]
-        last_ok = state.last is None or all(map(renderer.can_render, state.last[:2]))
+        last_ok = state.last is None or (
+            renderer.can_render(state.last.speech) and renderer.can_render(state.last.reprompt))
         day_ok = state.today is None or state.today <= request.today
         return last_ok and day_ok and is_consistent(state, self.content.routine)
 

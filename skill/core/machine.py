@@ -130,10 +130,10 @@ def _faq(topic: str | None) -> tuple[Prompt, ...]:
 
 def _repeat(s: State, r: Routine) -> Outcome:
     """The last routine instruction or set again (after help, a question or a fallback too)."""
-    if s.last is None or not s.last[0]:
+    if s.last is None or not s.last.speech:
         ask = question(s, r)
         return Outcome(s, ask, ask, False)
-    speech, reprompt, seed = s.last
+    speech, reprompt, seed = s.last.speech, s.last.reprompt, s.last.seed
     card = None
     if s.pos is not None and s.phase in ROUTINE_PHASES:
         card = prompt("step_card", step=s.pos.step)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, NamedTuple
+from typing import Any
 
 
 class Phase(StrEnum):
@@ -111,7 +111,8 @@ class Profile:
     weaker_side: str | None = None  # "left" | "right": an extra set on that side
 
 
-class Said(NamedTuple):
+@dataclass(frozen=True)
+class Said:
     """The last routine words, kept for "repeat" (detours such as help are not kept)."""
 
     speech: tuple[Prompt, ...]
