@@ -5,8 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -235,39 +233,6 @@ def test_devices_without_a_screen_get_nothing_extra(skill):
 
 
 # -- reminders ------------------------------------------------------------------------------------
-
-
-class AlexaApi(BaseHTTPRequestHandler):
-    """Plays the Alexa Reminders API on loopback and records what it was sent."""
-
-    status = 201
-    calls: list[dict] = []
-
-    def do_POST(self):  # noqa: N802 (the http.server API)
-        length = int(self.headers["Content-Length"])
-        type(self).calls.append({"path": self.path, "auth": self.headers["Authorization"],
-                                 "type": self.headers["Content-Type"],
-                                 "body": json.loads(self.rfile.read(length))})
-        self.send_response(self.status)
-        self.send_header("Content-Type", "application/json")
-        self.end_headers()
-        self.wfile.write(b'{"alertToken": "t-1", "status": "ON"}')
-
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture
-def alexa_api():
-    AlexaApi.calls = []
-    AlexaApi.status = 201
-    server = ThreadingHTTPServer(("127.0.0.1", 0), AlexaApi)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}", AlexaApi
-    server.shutdown()
-    server.server_close()
-    thread.join(5)
 
 
 def reminder_session(send, endpoint, locale="en-US"):

@@ -3,42 +3,15 @@ answer; the card stays where Alexa cannot ask. Against the loopback Reminders AP
 
 from __future__ import annotations
 
-import threading
-from http.server import ThreadingHTTPServer
-
 import pytest
 
 from skill.content.loader import LOCALES
-from tests.alexa.test_adapting import AlexaApi, reminder_session
+from tests.alexa.test_adapting import reminder_session
 from tests.support.envelopes import envelope
-from tests.support.skill_servers import http_skill, lambda_skill
 
 PERMISSION = "alexa::alerts:reminders:skill:readwrite"
 
 
-@pytest.fixture
-def alexa_api():
-    """The loopback Reminders API of tests/alexa/test_adapting.py."""
-    AlexaApi.calls = []
-    AlexaApi.status = 201
-    server = ThreadingHTTPServer(("127.0.0.1", 0), AlexaApi)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}", AlexaApi
-    server.shutdown()
-    server.server_close()
-    thread.join(5)
-
-
-@pytest.fixture(params=["lambda", "http"])
-def send(request, tmp_path, monkeypatch):
-    db = tmp_path / "consent.sqlite3"
-    if request.param == "lambda":
-        with lambda_skill(db, monkeypatch) as send:
-            yield send
-    else:
-        with http_skill(db) as (_, send):
-            yield send
 
 
 def say(content, locale, key, **params):

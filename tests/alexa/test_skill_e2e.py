@@ -18,17 +18,6 @@ from tests.support.helpers import prompt_text as say
 from tests.support.skill_servers import http_skill, lambda_skill
 
 
-@pytest.fixture(params=["lambda", "http"])
-def send(request, tmp_path, monkeypatch):
-    db = tmp_path / "store.sqlite3"
-    if request.param == "lambda":
-        with lambda_skill(db, monkeypatch) as send:
-            yield send
-    else:
-        with http_skill(db) as (_, send):
-            yield send
-
-
 def assert_alexa_response(response):
     body = response["response"]
     assert response["version"] == "1.0"
