@@ -13,6 +13,7 @@ from typing import Any
 
 from skill.core.model import (
     AT_INTRO,
+    EventKind,
     Outcome,
     Phase,
     Position,
@@ -27,6 +28,7 @@ from skill.core.routine import Routine
 DEFAULT_EQUIPMENT = "ball"  # the article's tool; "yes" or "ready" at the equipment question
 BRIEF_AFTER_DAYS = 2  # from the third routine on, step intros shrink to the essentials
 ROUTINE_PHASES = frozenset({Phase.INTRO, Phase.AFTER_SET})
+GO_ON = frozenset({EventKind.NEXT, EventKind.YES, EventKind.START, EventKind.RESUME})  # "go on"
 
 
 def greet(s: State, r: Routine, lead: tuple[Prompt, ...] = ()) -> Outcome:
@@ -234,3 +236,25 @@ def here(s: State, r: Routine) -> dict[str, int]:
     if s.phase is Phase.RESUME_OFFER:
         return {"number": resume_step(s, r) + 1}
     return {"number": pos_of(s).step + 1}
+
+
+
+def skip_step(s: State, r: Routine, lead: tuple[Prompt, ...] = (prompt("skip_step"),)) -> Outcome:
+    """On to the next step's intro (or the end after the last step)."""
+    pos = pos_of(s)
+    q = replace(s, gentle=False)
+    if pos.step + 1 >= r.total_steps:
+        return finish(q, r, lead)
+    return intro(q, r, pos.step + 1, lead)
+
+
+def go_to_step(s: State, r: Routine, number: int | None) -> Outcome:
+    """Step ``number`` (as spoken, 1-based) from its intro; a number out of range is re-asked."""
+    if number is None or not 1 <= number <= r.total_steps:
+        return reask(s, r, (prompt("invalid_step", total=r.total_steps),))
+    if s.profile.equipment is None:
+        s = with_profile(s, equipment=DEFAULT_EQUIPMENT)
+    if not s.profile.disclaimer_heard:
+        s = with_profile(s, disclaimer_heard=True)
+        return intro(replace(s, gentle=False), r, number - 1, (prompt("disclaimer"),))
+    return intro(replace(s, gentle=False), r, number - 1)

@@ -13,26 +13,28 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from skill.core import pain
 from skill.core.flow import (
     BRIEF_AFTER_DAYS,
     DEFAULT_EQUIPMENT,
+    GO_ON,
     ROUTINE_PHASES,
     advance,
     answer_and_ask,
     base_phase,
     begin,
     detour,
-    finish,
+    go_to_step,
     greet,
     here,
     intro,
-    play_set,
     pos_of,
     question,
     reask,
     resume_step,
     sets_in,
     side_of,
+    skip_step,
     valid,
     with_profile,
 )
@@ -61,7 +63,6 @@ __all__ = [
 
 PACES = PACE_STEPS  # speech pace steps, slowest first
 WEAKER_SIDE_ANSWERS = (*SIDES, "both")  # "both": neither leg is weaker
-GO_ON = frozenset({EventKind.NEXT, EventKind.YES, EventKind.START, EventKind.RESUME})
 
 
 def is_consistent(s: State, routine: Routine) -> bool:
@@ -95,7 +96,7 @@ def _dispatch(s: State, e: Event, r: Routine) -> Outcome:
     if k is EventKind.SESSION_END:  # the place is already saved (Profile.resume_at)
         return Outcome(s, (), (), True)
     if k is EventKind.PAIN:
-        return _pain(s)
+        return pain.start(s)
     if k is EventKind.REPEAT:
         return _repeat(s, r)
     if k is EventKind.FAQ:
@@ -150,7 +151,7 @@ def _in_welcome(s: State, e: Event, r: Routine) -> Outcome:
             return greet(s, r)  # a one-shot start still offers to resume
         return begin(s, r)
     if k is EventKind.GO_TO_STEP:
-        return _go_to(s, r, e.number)
+        return go_to_step(s, r, e.number)
     if k in (EventKind.STOP, EventKind.CANCEL, EventKind.NO, EventKind.PAUSE):
         return _goodbye(s, r)
     if k in (EventKind.PREVIOUS, EventKind.SKIP):
@@ -167,7 +168,7 @@ def _in_equipment(s: State, e: Event, r: Routine) -> Outcome:
     elif k is EventKind.NO:
         choice = "towel"
     elif k is EventKind.GO_TO_STEP:
-        return _go_to(s, r, e.number)
+        return go_to_step(s, r, e.number)
     elif k in (EventKind.STOP, EventKind.CANCEL, EventKind.PAUSE):
         return _goodbye(s, r)
     elif k is EventKind.START_OVER:
@@ -193,9 +194,9 @@ def _in_routine(s: State, e: Event, r: Routine) -> Outcome:
             return intro(s, r, 0, (prompt("first_step_already"),))
         return intro(replace(s, gentle=False), r, pos.step - 1)
     if k is EventKind.SKIP:
-        return _skip(s, r)
+        return skip_step(s, r)
     if k is EventKind.GO_TO_STEP:
-        return _go_to(s, r, e.number)
+        return go_to_step(s, r, e.number)
     if k is EventKind.START_OVER:
         return intro(replace(s, gentle=False), r, 0, (prompt("start_over"),))
     if k is EventKind.PAUSE:  # the place is saved; the session ends, saying how to come back
@@ -224,71 +225,12 @@ def _in_resume_offer(s: State, e: Event, r: Routine) -> Outcome:
         s = with_profile(replace(s, pos=None), resume_at=None)
         return begin(s, r, (prompt("resume_declined"),))
     if k is EventKind.GO_TO_STEP:
-        return _go_to(s, r, e.number)
+        return go_to_step(s, r, e.number)
     if k in (EventKind.SKIP, EventKind.PREVIOUS):
         return _in_routine(replace(s, phase=Phase.INTRO), e, r)
     if k in (EventKind.STOP, EventKind.CANCEL, EventKind.PAUSE):
         return _goodbye(s, r)
     return reask(s, r, (prompt("fallback_resume_offer"),))
-
-
-# -- pain: nothing of it is stored ---------------------------------------------------------------
-
-
-def _pain(s: State) -> Outcome:
-    """Stop now, then ask about sharp pain."""
-    q = replace(s, phase=Phase.PAIN_SHARP, back=None)
-    ask = (prompt("ask_pain_sharp"),)
-    return Outcome(q, (prompt("pain_stop"),) + ask, ask, False)
-
-
-def _in_pain_sharp(s: State, e: Event, r: Routine) -> Outcome:
-    return _pain_question(s, e, r, Phase.PAIN_SWELLING, ())
-
-
-def _in_pain_swelling(s: State, e: Event, r: Routine) -> Outcome:
-    if s.pos is None and e.kind is EventKind.NO:  # not exercising: nothing to make gentler
-        return greet(replace(s, back=None), r, (prompt("pain_mild_ok"),))
-    return _pain_question(s, e, r, Phase.PAIN_MILD, (prompt("pain_mild"),))
-
-
-def _pain_question(s: State, e: Event, r: Routine, on_no: Phase,
-                   said: tuple[Prompt, ...]) -> Outcome:
-    k = e.kind
-    if k is EventKind.YES:  # said once, plainly: stop today, rest, a doctor if it goes on
-        return Outcome(s, (prompt(f"pain_yes_{s.phase.value.removeprefix('pain_')}"),), (), True)
-    if k is EventKind.NO:
-        q = replace(s, phase=on_no)
-        ask = question(q, r)
-        return Outcome(q, said + ask, ask, False)
-    if k in (EventKind.STOP, EventKind.CANCEL, EventKind.PAUSE):
-        return Outcome(s, (prompt("pain_goodbye"),), (), True)
-    return reask(s, r, (prompt("yes_or_no"),))
-
-
-def _in_pain_mild(s: State, e: Event, r: Routine) -> Outcome:
-    k = e.kind
-    pos = pos_of(s)
-    if k in GO_ON:
-        q = replace(s, gentle=True, back=None)
-        if pos.at_intro:
-            return intro(q, r, pos.step, (prompt("pain_gentle"),))
-        return play_set(q, r, pos.step, pos.cursor, (prompt("pain_gentle"),), ready=True)
-    if k in (EventKind.NO, EventKind.SKIP):
-        return _skip(s, r, (prompt("pain_skip"),))
-    if k in (EventKind.STOP, EventKind.CANCEL, EventKind.PAUSE):
-        return Outcome(s, (prompt("pain_goodbye"),), (), True)
-    if k is EventKind.GO_TO_STEP:
-        return _go_to(s, r, e.number)
-    return reask(s, r, (prompt("fallback_pain_mild"),))
-
-
-def _skip(s: State, r: Routine, lead: tuple[Prompt, ...] = (prompt("skip_step"),)) -> Outcome:
-    pos = pos_of(s)
-    q = replace(s, gentle=False)
-    if pos.step + 1 >= r.total_steps:
-        return finish(q, r, lead)
-    return intro(q, r, pos.step + 1, lead)
 
 
 # -- delete, goodbye, navigation -----------------------------------------------------------------
@@ -314,17 +256,6 @@ def _goodbye(s: State, r: Routine) -> Outcome:
         going_on = resume_step(replace(s, pos=pos), r)
         return Outcome(s, (prompt("goodbye_saved", number=going_on + 1),), (), True)
     return Outcome(s, (prompt("goodbye"),), (), True)
-
-
-def _go_to(s: State, r: Routine, number: int | None) -> Outcome:
-    if number is None or not 1 <= number <= r.total_steps:
-        return reask(s, r, (prompt("invalid_step", total=r.total_steps),))
-    if s.profile.equipment is None:
-        s = with_profile(s, equipment=DEFAULT_EQUIPMENT)
-    if not s.profile.disclaimer_heard:
-        s = with_profile(s, disclaimer_heard=True)
-        return intro(replace(s, gentle=False), r, number - 1, (prompt("disclaimer"),))
-    return intro(replace(s, gentle=False), r, number - 1)
 
 
 def _ended(s: State, e: Event, r: Routine) -> Outcome:
@@ -398,9 +329,9 @@ _PHASE_HANDLERS = {
     Phase.INTRO: _in_routine,
     Phase.AFTER_SET: _in_routine,
     Phase.RESUME_OFFER: _in_resume_offer,
-    Phase.PAIN_SHARP: _in_pain_sharp,
-    Phase.PAIN_SWELLING: _in_pain_swelling,
-    Phase.PAIN_MILD: _in_pain_mild,
+    Phase.PAIN_SHARP: pain.in_sharp,
+    Phase.PAIN_SWELLING: pain.in_swelling,
+    Phase.PAIN_MILD: pain.in_mild,
     Phase.CONFIRM_DELETE: _in_confirm_delete,
     Phase.ENDED: _ended,
 }
