@@ -48,7 +48,7 @@ INTENT_SLOTS: Mapping[str, tuple[str, str]] = {
     "ReminderIntent": ("time", "AMAZON.TIME"),
 }
 
-# GoToStepIntent also reads "the third one", 三つ目: a custom slot whose value ids are numbers.
+# GoToStepIntent also reads ordinals ("the third one"): a custom slot whose value ids are numbers.
 ORDINAL_SLOT = ("ordinal", "STEP_ORDINAL")
 
 MAX_SLOT_CHARS = 200

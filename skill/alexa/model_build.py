@@ -117,7 +117,7 @@ def _refuse_shared(intents: list[dict[str, Any]], where: Path) -> None:
 
 
 def _faq_type(content: Content, locale: str) -> dict[str, Any]:
-    """FAQ_TOPIC: one value per topic (its short name); "{topic}について" finds the topic."""
+    """FAQ_TOPIC: one value per topic (its short name), for the "tell me about {topic}" samples."""
     values = []
     for topic in content.for_locale(locale).faq.values():
         synonyms = [p for p in dict.fromkeys(topic.phrasings) if p != topic.name]

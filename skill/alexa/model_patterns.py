@@ -6,7 +6,8 @@ A pattern is text with three kinds of parts:
 - ``<name>``  a named fragment of the same file (``fragments:``), itself a pattern.
 - ``{slot}``  a slot reference, kept as it is for the interaction model.
 
-``expand("(膝|ひざ)(が|)痛い")`` gives 膝が痛い, 膝痛い, ひざが痛い, ひざ痛い. The expansion is
+``expand("my (knee|leg) (hurts|aches)")`` gives my knee hurts, my knee aches, my leg hurts, my leg
+aches. The expansion is
 written by hand, pattern by pattern (no blind product across an intent): a pattern that expands
 to more than ``MAX_PER_PATTERN`` samples is refused as too broad, so an editor splits it.
 """

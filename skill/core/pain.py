@@ -1,7 +1,7 @@
 """What happens when someone says their knee hurts: the triage, in one place to review.
 
 The article's advice: stop at once; sharp pain, or swelling or heat, means stop for today, rest the
-knee and see a doctor (整形外科などの医療機関) if it goes on; mild discomfort means go gentler or
+knee and see a doctor (an orthopaedic clinic) if it goes on; mild discomfort means go gentler or
 skip the step. No diagnosis, and nothing of it is stored: the answers live only in the phase of
 this session's conversation.
 """

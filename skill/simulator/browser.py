@@ -29,9 +29,9 @@ from skill.alexa.interaction_model import language_model, load_model
 from skill.alexa.runtime import SkillRuntime
 from skill.content.loader import LOCALES, load_content
 from skill.simulator.device import Device, Exchange
-from skill.simulator.listening import LISTEN_SECONDS, not_heard, wake_phrase
+from skill.simulator.listening import LISTEN_SECONDS, not_heard
 from skill.simulator.nlu import FALLBACK, LOCAL_SKILL_ID, for_locale
-from skill.simulator.nlu_words import MAX_TEXT_CHARS
+from skill.simulator.nlu_words import MAX_TEXT_CHARS, wake_phrase
 from skill.simulator.senders import SkillError, runtime_sender
 from skill.simulator.speech import spoken_seconds
 

@@ -12,7 +12,7 @@ while Alexa speaks only "Alexa, …" is heard, then it listens 8 s, reprompts, l
 the session. At a terminal the clock is real. A script listens to Alexa to the end: each line is
 said as soon as she stops speaking; ``/wait N`` first stays silent N seconds from then (so
 ``/wait 17`` hears the reprompt), and ``/at N`` says the next line N seconds after the start of
-her answer (``/at 3`` then 「アレクサ、膝が痛い」 interrupts a set 3 s in).
+her answer (``/at 3`` then "Alexa, my knee hurts" interrupts a set 3 s in).
 """
 
 from __future__ import annotations
@@ -27,8 +27,9 @@ from pathlib import Path
 from typing import TextIO
 
 from skill.simulator.device import DEFAULT_USER, Device
-from skill.simulator.listening import Echo, RealClock, ScriptClock, wake_phrase
+from skill.simulator.listening import Echo, RealClock, ScriptClock
 from skill.simulator.nlu import LOCAL_SKILL_ID
+from skill.simulator.nlu_words import wake_phrase
 from skill.simulator.senders import SkillError, SkillUnreachable, in_process, over_http
 from skill.simulator.speech import readable
 from skill.simulator.terminal import Printer

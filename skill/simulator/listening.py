@@ -2,7 +2,7 @@
 
 After a response that keeps the session open, Alexa speaks (for the project's estimate of the
 speech, ``skill.output.timing``, at the locale's stated rate); while it speaks only a line that
-starts with the wake word ("Alexa, …" / 「アレクサ、…」) is heard, and that line interrupts it. Then
+starts with a wake word (``nlu_builtins.yaml``) is heard, and that line interrupts it. Then
 the microphone is open for 8 s; then Alexa says the reprompt and listens 8 s more; then the session
 ends with a ``SessionEndedRequest`` (``EXCEEDED_MAX_REPROMPTS``). With no session open, only a line
 with the wake word that names the skill ("Alexa, open knee routine", "Alexa, ask knee routine
@@ -26,7 +26,6 @@ from skill.simulator.nlu_words import key
 from skill.simulator.speech import Segment, spoken_seconds
 
 LISTEN_SECONDS = 8.0  # how long an Echo's microphone stays open after speech
-WAKE_PHRASES = {"ja": "アレクサ、", "en": "Alexa, "}  # how the simulators write the wake word
 
 SPEAKING, LISTENING, REPROMPTING, LISTENING_AGAIN, CLOSED = (
     "speaking", "listening", "reprompting", "listening again", "closed")
@@ -67,13 +66,8 @@ class RealClock:
         self._skipped += max(0.0, seconds)
 
 
-def wake_phrase(locale: str) -> str:
-    """The wake word as a person writes it before a request: 「アレクサ、」, "Alexa, "."""
-    return WAKE_PHRASES.get(locale.split("-")[0], WAKE_PHRASES["en"])
-
-
 def starts_with_wake_word(nlu: Nlu, text: str) -> bool:
-    """Whether ``text`` begins with a wake word ("Alexa, …", 「アレクサ、…」)."""
+    """Whether ``text`` begins with one of the wake words (``nlu_builtins.yaml``)."""
     said = key(text, nlu.locale)
     return any(said == wake or said.startswith(wake if nlu.unspaced else wake + " ")
                for wake in nlu.wake_keys)

@@ -189,6 +189,14 @@ def _without_lead(text: str, leads: Iterable[str], unspaced: bool) -> str:
 
 
 @functools.cache
+def wake_phrase(locale: str) -> str:
+    """The wake word as the simulators write it before a request (English where unknown)."""
+    languages = _builtins()["languages"]
+    language = locale.split("-")[0]
+    return str(languages.get(language, languages["en"])["wake_phrase"])
+
+
+@functools.cache
 def wake_words() -> tuple[str, ...]:
     """Every language's wake words, as written (heard in every locale, as on a device)."""
     return tuple(word for language in _builtins()["languages"]
