@@ -41,12 +41,7 @@ def stored(db) -> dict:
 
 
 def finish(send) -> Session:
-    s = Session(send, user="checked")
-    s.launch()
-    s.say("GoToStepIntent", {"step": {"name": "step", "value": "5"}})
-    while s.open:
-        s.say("AMAZON.NextIntent")
-    return s
+    return Session(send, user="checked").finish_routine()
 
 
 def dropped_lines(caplog) -> list[str]:

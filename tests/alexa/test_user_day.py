@@ -94,12 +94,7 @@ def last_day(store: SQLiteStore, user: str) -> str:
 
 
 def finish(send, user: str, locale: str) -> Session:
-    s = Session(send, user=user, locale=locale)
-    s.launch()
-    s.say("GoToStepIntent", {"step": {"name": "step", "value": "5"}})
-    while s.open:
-        s.say("AMAZON.NextIntent")
-    return s
+    return Session(send, user=user, locale=locale).finish_routine()
 
 
 @pytest.mark.parametrize(("zone", "day"), [("Asia/Tokyo", "2026-11-26"),

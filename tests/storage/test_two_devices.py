@@ -57,19 +57,12 @@ def devices(send, user: str) -> tuple[Session, Session]:
     return Session(send, user=user), Session(send, user=user)
 
 
-def finish_routine(s: Session) -> None:
-    s.launch()
-    s.say("GoToStepIntent", {"step": {"name": "step", "value": "5"}})
-    while s.open:
-        s.say(NEXT)
-
-
 def test_a_finished_day_on_one_device_survives_the_other(household):
     send, stored = household
     a, b = devices(send, "pair")
     b.launch()
     b.say("AMAZON.YesIntent")  # B chose the ball and hears step 1
-    finish_routine(a)
+    a.finish_routine()
     assert (stored("pair")["days_done"], stored("pair")["streak"]) == (1, 1)
     b.say(NEXT)  # B goes on with its set: its place is saved, A's day is kept
     b.say(NEXT)
@@ -77,7 +70,7 @@ def test_a_finished_day_on_one_device_survives_the_other(household):
     assert (profile["days_done"], profile["streak"]) == (1, 1)
     assert profile["last_day"] == "2026-11-25"
     assert profile["resume_at"] == [0, 1]
-    finish_routine(b)  # the same day again: still one day done
+    b.finish_routine()  # the same day again: still one day done
     assert stored("pair")["days_done"] == 1
 
 
@@ -101,7 +94,7 @@ def test_a_pace_set_on_one_device_is_not_undone_by_the_other(household):
 def test_a_delete_on_one_device_is_not_undone_by_the_other(household):
     send, stored = household
     a, b = devices(send, "gone")
-    finish_routine(Session(send, user="gone"))
+    Session(send, user="gone").finish_routine()
     a.launch()
     b.launch()
     b.say("AMAZON.YesIntent")
@@ -124,7 +117,7 @@ def test_a_delete_on_one_device_is_not_undone_by_the_other(household):
 def test_a_write_in_between_is_reread_and_kept(household):
     """The conflict path: B read the record, A wrote, then B applies its change."""
     send, stored = household
-    finish_routine(Session(send, user="race"))  # day 1 on 2026-11-25
+    Session(send, user="race").finish_routine()  # day 1 on 2026-11-25
     runtime = lambda_function._runtime
     keeper = RecordKeeper(runtime.store, load_content().routine)
     user = "amzn1.ask.account.race"
@@ -161,7 +154,7 @@ def test_many_devices_at_once_lose_no_change(household):
 
     finisher = Session(send, user="crowd")
     threads = [threading.Thread(target=run, args=(lambda s=s: keep_going(s),)) for s in others]
-    threads.append(threading.Thread(target=run, args=(lambda: finish_routine(finisher),)))
+    threads.append(threading.Thread(target=run, args=(finisher.finish_routine,)))
     for t in threads:
         t.start()
     for t in threads:

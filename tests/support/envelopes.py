@@ -114,6 +114,14 @@ class Session:
     def end(self, reason: str = "USER_INITIATED") -> dict:
         return self._go(session_ended(reason, **self._kw()))
 
+    def finish_routine(self) -> Session:
+        """Launch, go to the last step and say "next" until the routine ends (a finished day)."""
+        self.launch()
+        self.say("GoToStepIntent", {"step": {"name": "step", "value": "5"}})
+        while self.open:
+            self.say("AMAZON.NextIntent")
+        return self
+
     @property
     def text(self) -> str:
         return speech_text(self.last) if self.last else ""
