@@ -14,6 +14,7 @@ clients this skill does not use: importing them is a fifth of a cold start.
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 from collections.abc import Mapping
@@ -105,7 +106,7 @@ class AskSkill:
         UserAgentManager.register_component(user_agent_info(sdk_version=ask_sdk_version))
 
     def invoke(self, request_envelope: RequestEnvelope, context: Any) -> ResponseEnvelope:
-        attributes = AttributesManager(request_envelope=request_envelope)
+        attributes = SessionAttributesOnRead(request_envelope)
         handler_input = HandlerInput(request_envelope=request_envelope,
                                      attributes_manager=attributes, context=context)
         response = self.dispatcher.dispatch(handler_input=handler_input)
@@ -114,6 +115,37 @@ class AskSkill:
             response=response, version=RESPONSE_FORMAT_VERSION,
             session_attributes=attributes.session_attributes if in_session else None,
             user_agent=UserAgentManager.get_user_agent())
+
+
+class SessionAttributesOnRead(AttributesManager):
+    """The SDK's ``AttributesManager``, copying the request's session attributes when a handler
+    first reads them rather than on every request: the turn writes new ones without reading
+    these (it reads the request's), so most turns need no copy."""
+
+    def __init__(self, request_envelope: RequestEnvelope) -> None:
+        session = request_envelope.session
+        sent = session.attributes if session is not None else None
+        if session is not None:
+            session.attributes = None  # the SDK's constructor then has nothing to copy
+        try:
+            super().__init__(request_envelope=request_envelope)
+        finally:
+            if session is not None:
+                session.attributes = sent
+        self._sent = sent
+        self._copied = sent is None
+
+    @property
+    def session_attributes(self) -> dict[str, Any] | None:
+        if not self._copied:
+            self._session_attributes = copy.deepcopy(self._sent)
+            self._copied = True
+        return AttributesManager.session_attributes.fget(self)  # out of session: it raises
+
+    @session_attributes.setter
+    def session_attributes(self, value: dict[str, Any] | None) -> None:
+        AttributesManager.session_attributes.fset(self, value)
+        self._copied = True
 
 
 def build_skill(conversation: Conversation) -> AskSkill:

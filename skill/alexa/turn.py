@@ -8,6 +8,7 @@ the intent, the device's screen and the Alexa API access.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -53,11 +54,11 @@ class TurnRequest:
     api_token: str | None
     consent: tuple[str, str | None] | None = None  # a voice-consent answer and the time asked
 
-    @property
+    @functools.cached_property
     def local_time(self) -> dt.datetime:
         return self.time.astimezone(self.zone)
 
-    @property
+    @functools.cached_property
     def today(self) -> str:
         """The user's day: the request's date in the device's time zone."""
         return self.local_time.date().isoformat()

@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import functools
-import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -38,6 +37,15 @@ from ask_sdk_model import (
 from ask_sdk_model.dialog_state import DialogState
 from ask_sdk_model.interfaces.system import SystemState
 from ask_sdk_model.session_ended_reason import SessionEndedReason
+from ask_sdk_model.simple_slot_value import SimpleSlotValue
+from ask_sdk_model.slu.entityresolution import (
+    Resolution,
+    Resolutions,
+    Status,
+    StatusCode,
+    Value,
+    ValueWrapper,
+)
 
 from skill.errors import BadRequest
 from skill.output.screen import WireJson
@@ -135,17 +143,80 @@ def _intent(data: Mapping[str, Any] | None) -> Intent | None:
 
 
 def _plain_slot(slot: Mapping[str, Any]) -> Slot | None:
+    """A slot as Alexa usually sends it (a value, entity resolutions, a simple ``slotValue``),
+    built directly; None for anything else (the SDK's deserializer reads it)."""
     name, value, status = slot.get("name"), slot.get("value"), slot.get("confirmationStatus")
-    if (slot.keys() <= _SLOT_KEYS and isinstance(name, str | None)
+    if not (slot.keys() <= _SLOT_KEYS and isinstance(name, str | None)
             and isinstance(value, str | None) and isinstance(status, str | None)
             and status in _SLOT_STATUSES):
-        return Slot(name=name, value=value,
-                    confirmation_status=None if status is None else _SLOT_STATUSES[status])
-    return None
+        return None
+    resolutions = _resolutions(slot.get("resolutions"))
+    slot_value = _simple_slot_value(slot.get("slotValue"))
+    if resolutions is _NOT_PLAIN or slot_value is _NOT_PLAIN:
+        return None
+    return Slot(name=name, value=value,
+                confirmation_status=None if status is None else _SLOT_STATUSES[status],
+                resolutions=resolutions, slot_value=slot_value)
 
 
+def _resolutions(data: Any) -> Any:
+    """Entity resolutions: authorities with a status code and values (name, id)."""
+    if data is None:
+        return None
+    if type(data) is not dict or data.keys() != {"resolutionsPerAuthority"}:
+        return _NOT_PLAIN
+    authorities = data["resolutionsPerAuthority"]
+    if type(authorities) is not list:
+        return _NOT_PLAIN
+    built = []
+    for item in authorities:
+        if type(item) is not dict or not item.keys() <= _AUTHORITY_KEYS:
+            return _NOT_PLAIN
+        authority, status, values = item.get("authority"), item.get("status"), item.get("values")
+        code = status.get("code") if type(status) is dict else None
+        if (not isinstance(authority, str | None) or type(status) not in (dict, type(None))
+                or (status is not None and (status.keys() != {"code"}
+                                            or code not in _STATUS_CODES))
+                or type(values) not in (list, type(None))):
+            return _NOT_PLAIN
+        wrapped = None
+        if values is not None:
+            wrapped = []
+            for v in values:
+                inner = v.get("value") if type(v) is dict else None
+                if (type(inner) is not dict or v.keys() != {"value"}
+                        or not inner.keys() <= _VALUE_KEYS
+                        or not all(isinstance(x, str | None) for x in inner.values())):
+                    return _NOT_PLAIN
+                wrapped.append(ValueWrapper(value=Value(name=inner.get("name"),
+                                                        id=inner.get("id"))))
+        built.append(Resolution(authority=authority, values=wrapped,
+                                status=None if status is None
+                                else Status(code=_STATUS_CODES[code])))
+    return Resolutions(resolutions_per_authority=built)
+
+
+def _simple_slot_value(data: Any) -> Any:
+    """A ``slotValue`` of type Simple (a list of values goes to the SDK's deserializer)."""
+    if data is None:
+        return None
+    if (type(data) is not dict or data.get("type") != "Simple"
+            or not data.keys() <= _SIMPLE_VALUE_KEYS
+            or not isinstance(data.get("value"), str | None)):
+        return _NOT_PLAIN
+    resolutions = _resolutions(data.get("resolutions"))
+    if resolutions is _NOT_PLAIN:
+        return _NOT_PLAIN
+    return SimpleSlotValue(value=data.get("value"), resolutions=resolutions)
+
+
+_NOT_PLAIN = object()  # a part the fast path does not build
 _INTENT_KEYS = frozenset({"name", "slots", "confirmationStatus"})
-_SLOT_KEYS = frozenset({"name", "value", "confirmationStatus"})
+_SLOT_KEYS = frozenset({"name", "value", "confirmationStatus", "resolutions", "slotValue"})
+_AUTHORITY_KEYS = frozenset({"authority", "status", "values"})
+_VALUE_KEYS = frozenset({"name", "id"})
+_SIMPLE_VALUE_KEYS = frozenset({"type", "value", "resolutions"})
+_STATUS_CODES: Mapping[Any, Any] = {e.value: e for e in StatusCode}
 _INTENT_STATUSES: Mapping[Any, Any] = {None: None, **{e.value: e for e in IntentConfirmationStatus}}
 _SLOT_STATUSES: Mapping[Any, Any] = {None: None, **{e.value: e for e in SlotConfirmationStatus}}
 
@@ -233,9 +304,9 @@ def _device(system: Mapping[str, Any]) -> Device | None:
 def _supported_interfaces(interfaces: Mapping[str, Any]) -> SupportedInterfaces:
     """The SDK's reading of a device's interfaces, once per distinct set (a few kinds of device
     send them all): the SDK's deserializer is a third of an Echo Show turn. Shared read-only."""
-    try:
-        key = json.dumps(interfaces, sort_keys=True, ensure_ascii=False)
-    except (TypeError, ValueError, RecursionError):
+    try:  # JSON values: equal reprs are equal values (1, 1.0 and True stay apart)
+        key = repr(interfaces)
+    except RecursionError:
         key = None
     supported = _INTERFACES.get(key) if key is not None else None
     if supported is None:

@@ -8,7 +8,6 @@ response, before its closing question, and the question is the last thing said.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 from skill.core.model import (
@@ -21,6 +20,7 @@ from skill.core.model import (
     Prompt,
     State,
     prompt,
+    replace,
 )
 from skill.core.progress import progress_report, record_day
 from skill.core.routine import Routine

@@ -11,8 +11,6 @@ inside the response, before its closing question; "pause" saves the place and en
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from skill.core import pain
 from skill.core.flow import (
     BRIEF_AFTER_DAYS,
@@ -51,6 +49,7 @@ from skill.core.model import (
     Said,
     State,
     prompt,
+    replace,
 )
 from skill.core.progress import progress_report
 from skill.core.routine import EQUIPMENT, PACE_STEPS, SIDES, Routine

@@ -5,9 +5,37 @@ Pure data (frozen dataclasses), JSON-serialisable through ``skill.alexa.codec``.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+def replace(obj: T, **changes: Any) -> T:
+    """``dataclasses.replace`` for this module's frozen dataclasses, without its per-call field
+    walk (a machine step makes several): a copy of ``obj`` with ``changes``. They have no
+    ``__post_init__`` and no fields outside ``__init__``, so the copy is what ``__init__``
+    would build; an unknown field name is a ``TypeError``, as with ``dataclasses.replace``."""
+    cls = type(obj)
+    if not changes.keys() <= _field_names(cls):
+        unknown = sorted(changes.keys() - _field_names(cls))
+        raise TypeError(f"{cls.__name__} has no field {', '.join(unknown)}")
+    new = object.__new__(cls)
+    fields = new.__dict__
+    fields.update(obj.__dict__)
+    fields.update(changes)
+    return new
+
+
+@functools.cache
+def _field_names(cls: type) -> frozenset[str]:
+    names = frozenset(f.name for f in dataclasses.fields(cls))
+    if hasattr(cls, "__post_init__") or hasattr(cls, "__slots__"):
+        raise TypeError(f"{cls.__name__}: use dataclasses.replace")
+    return names
 
 
 class Phase(StrEnum):

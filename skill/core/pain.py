@@ -8,8 +8,6 @@ this session's conversation.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from skill.core.flow import (
     GO_ON,
     go_to_step,
@@ -21,7 +19,7 @@ from skill.core.flow import (
     reask,
     skip_step,
 )
-from skill.core.model import Event, EventKind, Outcome, Phase, Prompt, State, prompt
+from skill.core.model import Event, EventKind, Outcome, Phase, Prompt, State, prompt, replace
 from skill.core.routine import Routine
 
 

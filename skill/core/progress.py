@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import replace
 
-from skill.core.model import Profile, Prompt, prompt
+from skill.core.model import Profile, Prompt, prompt, replace
 
 DAILY_ADVICE_AFTER_DAYS = 6  # "every other day at first"; after this, the advice for daily use
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import sys
 from collections import deque
 from collections.abc import Iterator
-from dataclasses import replace
 
 from skill.core.machine import (
     AT_INTRO,
@@ -22,6 +21,7 @@ from skill.core.machine import (
     start_state,
     step,
 )
+from skill.core.model import replace
 from skill.core.routine import EQUIPMENT, Routine
 
 TODAY = "2026-11-25"

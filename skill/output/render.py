@@ -5,12 +5,14 @@ breaks (chained below Alexa's 10 s limit), a spoken countdown at the end of a ho
 line. Cue speech is fitted inside each hold at the locale's stated speaking rate.
 
 What does not change is built once per process (bounded caches): each set's SSML together with
-its narrated length (the Echo Show's countdown), each step's card and screen data.
+its narrated length (the Echo Show's countdown), each step's card and screen data, and each
+rendered answer (its prompts, wording variant, tool and pace decide it).
 """
 
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -74,6 +76,10 @@ class Renderer:
         # Sets, cards and screens depend only on their arguments and the content: build each
         # once per process, in caches bounded by what a routine has (steps x sets x sides x
         # equipment x paces) with room to spare.
+        # The seed picks a wording variant by ``seed % len(variants)``: answers repeat with
+        # the seed modulo every variant count, so the cache keys on that, not on the turn.
+        self.seed_period = math.lcm(*(len(options) for options in content.prompts.values()))
+        self._rendered = functools.lru_cache(maxsize=512)(self._rendered)
         self.narrated_set = functools.lru_cache(maxsize=1024)(self.narrated_set)
         self.step_card = functools.lru_cache(maxsize=128)(self.step_card)
         self.welcome_card = functools.lru_cache(maxsize=16)(self.welcome_card)
@@ -100,18 +106,21 @@ class Renderer:
         return self.c.pace_rates.get(pace, 100)
 
     def render(self, outcome: Outcome, equipment: str | None = None, pace: int = 0) -> Rendered:
-        tool = equipment or DEFAULT_EQUIPMENT
-        rate = self.rate(pace)
-        body = self.fragments(outcome.speech, outcome.seed, tool, rate)
-        reprompt = None
-        if outcome.reprompt:
-            reprompt = ssml.speak(self.fragments(outcome.reprompt, outcome.seed, tool, rate), rate)
-        card = None
-        if outcome.card is not None and outcome.card.key == "step_card":
-            card = self.step_card(outcome.card.args["step"], tool)
-        elif outcome.card is not None:
-            card = self.welcome_card(tool)
-        return Rendered(ssml.speak(body, rate), reprompt, card)
+        return self._rendered(outcome.speech, outcome.reprompt, outcome.card,
+                              outcome.seed % self.seed_period, equipment or DEFAULT_EQUIPMENT,
+                              self.rate(pace))
+
+    def _rendered(self, speech: tuple[Prompt, ...], reprompt: tuple[Prompt, ...],
+                  card: Prompt | None, seed: int, tool: str, rate: int) -> Rendered:
+        """An answer's SSML, reprompt and card (cached: the same for the same arguments)."""
+        body = self.fragments(speech, seed, tool, rate)
+        again = ssml.speak(self.fragments(reprompt, seed, tool, rate), rate) if reprompt else None
+        shown = None
+        if card is not None and card.key == "step_card":
+            shown = self.step_card(card.args["step"], tool)
+        elif card is not None:
+            shown = self.welcome_card(tool)
+        return Rendered(ssml.speak(body, rate), again, shown)
 
     def can_render(self, prompts: tuple[Prompt, ...]) -> bool:
         """Whether every prompt names a known key and, for steps and sets, one that exists."""

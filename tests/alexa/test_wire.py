@@ -38,8 +38,22 @@ def random_slots(rng: random.Random, name: str) -> dict:
         custom_slot("side", rng.choice(["left", "right", "both"]), rng.choice(["left", None])),
         {"time": {"name": "time", "value": rng.choice(["07:30", "21:00", "MO"]),
                   "confirmationStatus": "NONE"}},
+        with_slot_value(custom_slot("equipment", "タオル", rng.choice(["towel", None]))),
+        {"topic": {"name": "topic", "value": "腫れ", "resolutions": {"resolutionsPerAuthority": [
+            {"authority": "amzn1.er-authority.x", "status": {"code": "ER_ERROR_TIMEOUT"}},
+            {"authority": "amzn1.er-authority.y", "status": {}, "values": []}]}}},
+        {"side": {"name": "side", "slotValue": {"type": "List", "values": [
+            {"type": "Simple", "value": "left"}]}}},
     ]
     return rng.choice(choices)
+
+
+def with_slot_value(slots: dict) -> dict:
+    """Slots as Alexa now also sends them: the value again, as a simple ``slotValue``."""
+    for slot in slots.values():
+        slot["slotValue"] = {"type": "Simple", "value": slot["value"],
+                             "resolutions": slot.get("resolutions")}
+    return slots
 
 
 def conversation(rng: random.Random, runtime: SkillRuntime, n: int) -> list[dict]:
@@ -118,3 +132,24 @@ def test_a_malformed_slot_is_a_bad_request():
     event = intent("FaqIntent", {"topic": {"name": "topic", "resolutions": "not an object"}})
     with pytest.raises(wire.BadRequest):
         wire.request_envelope(event)
+
+
+def test_handlers_read_a_copy_of_the_session_attributes():
+    from ask_sdk_core.exceptions import AttributesManagerException
+
+    from skill.alexa.runtime import SessionAttributesOnRead
+
+    sent = {"state": {"phase": "intro", "pos": [1, -1]}, "record": "abc"}
+    envelope = wire.request_envelope(intent("AMAZON.NextIntent", new=False, attributes=sent))
+    manager = SessionAttributesOnRead(envelope)
+    read = manager.session_attributes
+    assert read == sent
+    read["state"]["pos"][0] = 4  # a handler changes what it read ...
+    assert envelope.session.attributes["state"]["pos"] == [1, -1]  # ... not the request
+    manager.session_attributes = {"record": "new"}
+    assert manager.session_attributes == {"record": "new"}
+
+    out_of_session = wire.request_envelope(intent("AMAZON.NextIntent"))
+    out_of_session.session = None
+    with pytest.raises(AttributesManagerException):
+        _ = SessionAttributesOnRead(out_of_session).session_attributes

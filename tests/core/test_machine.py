@@ -251,3 +251,19 @@ def test_random_walks_keep_every_invariant(routine, renderers, data):
         if state.phase in QUESTIONS and moving_on:
             assert "set" not in keys(outcome.speech), "no exercise without an answer"
         state = outcome.state if not outcome.end_session else start_state(outcome.state.profile)
+
+
+def test_replace_copies_with_changes_and_refuses_unknown_fields():
+    import dataclasses
+
+    from skill.core.model import Phase, Position, State, replace
+
+    before = State(phase=Phase.INTRO, pos=Position(1, 0), turn=3)
+    after = replace(before, phase=Phase.AFTER_SET, turn=4)
+    assert after == dataclasses.replace(before, phase=Phase.AFTER_SET, turn=4)
+    assert before.phase is Phase.INTRO and before.turn == 3  # the original is unchanged
+    assert hash(after) == hash(dataclasses.replace(before, phase=Phase.AFTER_SET, turn=4))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        after.turn = 5  # still frozen
+    with pytest.raises(TypeError, match="no field"):
+        replace(before, phaze=Phase.INTRO)
