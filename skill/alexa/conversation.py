@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import replace
 from typing import Any, NamedTuple
 
 from ask_sdk_core.handler_input import HandlerInput
@@ -29,19 +28,31 @@ from ask_sdk_model.ui import AskForPermissionsConsentCard, Reprompt, SsmlOutputS
 from skill.alexa import codec, reminders
 from skill.alexa.intents import event_for as intent_event
 from skill.alexa.intents import phrase_key
+from skill.alexa.memo import Memo, json_key
 from skill.alexa.record import Loaded, RecordKeeper, change_between, session_record
 from skill.alexa.timezone import TimeZones
 from skill.alexa.turn import RECORD_KEY, STATE_KEY, TurnReader, TurnRequest
 from skill.clock import Clock, utc_now
 from skill.content.loader import Content, LocaleContent
-from skill.core.machine import Event, EventKind, Outcome, State, is_consistent, prompt, start_state
+from skill.core.machine import (
+    Event,
+    EventKind,
+    Outcome,
+    Profile,
+    State,
+    is_consistent,
+    prompt,
+    start_state,
+)
 from skill.core.machine import step as step_machine
+from skill.core.model import replace
 from skill.output import screen, ssml
 from skill.output.render import Rendered, Renderer
 from skill.storage.record import TURN_STORE_SECONDS, Deadline, Store
 
 log = logging.getLogger(__name__)
 
+STATES_KEPT = 4096  # decoded session states kept per process (about a kilobyte each)
 ReminderClient = Callable[[str, str, dict[str, Any]], str]  # (endpoint, token, body) -> result
 __all__ = ["Clock", "Conversation", "utc_now"]
 
@@ -58,6 +69,7 @@ class Conversation:
         self.reminder_client = reminder_client
         self.renderers = {loc: Renderer(lc, content.routine) for loc, lc in content.locales.items()}
         self.faq_index = {loc: _faq_index(lc) for loc, lc in content.locales.items()}
+        self.states = Memo(STATES_KEPT)  # (session state as sent, locale) -> State
 
     def take_turn(self, handler_input: HandlerInput) -> Response:
         request = self.reader.read(handler_input)
@@ -90,23 +102,36 @@ class Conversation:
             return loaded, session_gen, start_state(loaded.profile)
         saved = request.attributes.get(STATE_KEY)
         if saved is not None:
-            try:
-                state = codec.state_from_dict(saved, profile=loaded.profile)
-                if self.state_makes_sense(state, request):
-                    return loaded, session_gen, state
-            except ValueError:
-                pass
+            state = self.session_state(saved, request, loaded.profile)
+            if state is not None:
+                return loaded, session_gen, state
             log.warning("session attributes rejected: starting from the stored profile")
         return loaded, session_gen, start_state(loaded.profile)
 
-    def state_makes_sense(self, state: State, request: TurnRequest) -> bool:
-        """Positions inside the routine, a session day that is not after the request's, and
-        words for repeat that this locale can say."""
-        renderer = self.renderers[request.locale]
-        last_ok = state.last is None or (
-            renderer.can_render(state.last.speech) and renderer.can_render(state.last.reprompt))
+    def session_state(self, saved: Any, request: TurnRequest, profile: Profile) -> State | None:
+        """The conversation the session carries, on ``profile``; None if it does not decode
+        or make sense. A conversation decoded before (or written last turn) is not decoded
+        again; what depends on the day and the profile is checked every turn."""
+        key = json_key(saved)
+        known = self.states.get((key, request.locale)) if key is not None else None
+        if known is None:
+            try:
+                known = codec.state_from_dict(saved, profile=Profile())
+            except ValueError:
+                return None
+            if not self.says_in_locale(known, request.locale):
+                return None
+            if key is not None:
+                self.states.put((key, request.locale), known)
+        state = replace(known, profile=profile)
         day_ok = state.today is None or state.today <= request.today
-        return last_ok and day_ok and is_consistent(state, self.content.routine)
+        return state if day_ok and is_consistent(state, self.content.routine) else None
+
+    def says_in_locale(self, state: State, locale: str) -> bool:
+        """Whether the words kept for "repeat" are ones this locale can say."""
+        renderer = self.renderers[locale]
+        return state.last is None or (renderer.can_render(state.last.speech)
+                                      and renderer.can_render(state.last.reprompt))
 
     # -- map to an event ------------------------------------------------------------------------
 
@@ -156,7 +181,11 @@ class Conversation:
             gen = written if written is not None else session_gen
         if not request.in_session:  # an out-of-session request has nowhere to keep it
             return None
-        return {STATE_KEY: codec.state_to_dict(outcome.state, profile=False), RECORD_KEY: gen}
+        saved = codec.state_to_dict(outcome.state, profile=False)
+        key = json_key(saved)
+        if key is not None:  # the session's next turn sends it back: no need to decode it
+            self.states.put((key, request.locale), replace(outcome.state, profile=Profile()))
+        return {STATE_KEY: saved, RECORD_KEY: gen}
 
     # -- render ---------------------------------------------------------------------------------
 

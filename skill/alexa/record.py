@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from skill.alexa import codec
+from skill.alexa.memo import Memo, json_key
 from skill.core.machine import Profile, is_consistent, start_state
 from skill.core.routine import Routine
 from skill.storage.record import Deadline, Store, Stored, new_gen
@@ -30,6 +31,7 @@ PROGRESS = ("days_done", "streak", "last_day")  # changed together, by a finishe
 MAX_TRIES = 12  # writes of one turn against other devices' writes (then the turn apologises;
 # the turn's store deadline bounds the time they take)
 BACKOFF_SECONDS = 0.01  # after a conflict, a random wait up to this times the attempt
+PROFILES_KEPT = 4096  # decoded profiles kept per process (a few hundred bytes each)
 
 
 class WriteConflict(RuntimeError):
@@ -69,13 +71,15 @@ class Change:
                        last_day=d.day if later else p.last_day)
 
 
+_KEPT_FIELDS = tuple(f.name for f in dataclasses.fields(Profile) if f.name not in codec.NOT_KEPT)
+
+
 def change_between(before: Profile, after: Profile, repairs: tuple[str, ...] = ()) -> Change:
     """The change from ``before`` to ``after`` (plus the fields to write back repaired)."""
+    if before == after and not repairs:  # most turns
+        return Change()
     values = []
-    for f in dataclasses.fields(Profile):
-        name = f.name
-        if name in codec.NOT_KEPT:
-            continue
+    for name in _KEPT_FIELDS:
         new = getattr(after, name)
         if name in repairs or (name not in PROGRESS and getattr(before, name) != new):
             values.append((name, new))
@@ -102,6 +106,7 @@ class RecordKeeper:
     def __init__(self, store: Store, routine: Routine) -> None:
         self.store = store
         self.routine = routine
+        self.profiles = Memo(PROFILES_KEPT)  # a stored profile and its day -> profile_of's
 
     def load(self, user_id: str | None, today: str | None, deadline: Deadline) -> Loaded:
         if user_id is None:
@@ -111,13 +116,21 @@ class RecordKeeper:
         return Loaded(profile, stored, repairs)
 
     def profile_of(self, stored: Stored, today: str | None) -> tuple[Profile, tuple[str, ...]]:
-        """The stored profile, each value checked for meaning; the dropped ones named."""
-        profile, dropped = codec.read_profile(stored.data.get("profile"), today)
+        """The stored profile, each value checked for meaning; the dropped ones named (and
+        logged once per process)."""
+        data = stored.data.get("profile")
+        key = json_key(data)
+        known = self.profiles.get((key, today)) if key is not None else None
+        if known is not None:
+            return known
+        profile, dropped = codec.read_profile(data, today)
         if profile.resume_at is not None and not is_consistent(start_state(profile),
                                                                self.routine):
             profile, dropped = replace(profile, resume_at=None), (*dropped, "resume_at")
         if dropped:
             log.warning("stored values dropped as meaningless: %s", ", ".join(dropped))
+        if key is not None:
+            self.profiles.put((key, today), (profile, dropped))
         return profile, dropped
 
     def apply(self, user_id: str, change: Change, loaded: Loaded, session_gen: str | None,

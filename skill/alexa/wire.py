@@ -353,7 +353,7 @@ def to_json(obj: Any) -> Any:
     """What the SDK's ``DefaultSerializer.serialize`` returns, without its per-call reflection:
     model attributes that are None are left out; enums become values, times ISO strings. JSON
     already in wire form (the Echo Show's document) passes through as it is."""
-    if type(obj) is WireJson:
+    if type(obj) in _AS_IS:
         return obj
     if obj is None or isinstance(obj, str | int | float | bytes):  # bool is an int
         return obj
@@ -372,8 +372,11 @@ def to_json(obj: Any) -> Any:
     for attr, key in fields:
         value = getattr(obj, attr)
         if value is not None:
-            out[key] = to_json(value)
+            out[key] = value if type(value) in _AS_IS else to_json(value)
     return out
+
+
+_AS_IS = frozenset({str, int, float, bool, bytes, WireJson})  # written out as they are
 
 
 @functools.cache

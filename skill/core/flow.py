@@ -103,11 +103,11 @@ def play_set(s: State, r: Routine, index: int, set_index: int,
     if ready or not s.told_stop or after_move(s, r, index, set_index):
         before += (prompt("get_ready"),)
     narration = prompt("set", step=index, set=set_index, side=side, gentle=s.gentle)
-    s = replace(s, told_stop=True)
     last_set = set_index == sets_in(index, s.profile, r) - 1
     if last_set and index == r.total_steps - 1:
-        return finish(s, r, before + (narration,))
-    q = with_profile(replace(s, phase=Phase.AFTER_SET, pos=pos, back=None), resume_at=pos)
+        return finish(replace(s, told_stop=True), r, before + (narration,))
+    q = replace(s, told_stop=True, phase=Phase.AFTER_SET, pos=pos, back=None,
+                profile=replace(s.profile, resume_at=pos))
     done = (prompt("step_done", number=index + 1),) if last_set else ()
     ask = ask_after_set(q, r)
     return Outcome(q, before + (narration,) + done + pause_after(q, r) + ask, ask, False,

@@ -79,14 +79,14 @@ def step(state: State, event: Event, routine: Routine) -> Outcome:
     """The next state and what to say, for ``event`` in ``state``."""
     state = replace(state, turn=state.turn + 1, today=event.today or state.today)
     outcome = _dispatch(state, event, routine)
-    if outcome.seed < 0:
-        outcome = replace(outcome, seed=outcome.state.turn)
+    seed = outcome.seed if outcome.seed >= 0 else outcome.state.turn
     if outcome.end_session:
-        outcome = replace(outcome, reprompt=(), state=replace(outcome.state, phase=Phase.ENDED))
-    elif event.kind is not EventKind.REPEAT and not outcome.detour:
-        remembered = Said(outcome.speech, outcome.reprompt, outcome.seed)
-        outcome = replace(outcome, state=replace(outcome.state, last=remembered))
-    return outcome
+        return replace(outcome, seed=seed, reprompt=(),
+                       state=replace(outcome.state, phase=Phase.ENDED))
+    if event.kind is not EventKind.REPEAT and not outcome.detour:
+        remembered = Said(outcome.speech, outcome.reprompt, seed)
+        return replace(outcome, seed=seed, state=replace(outcome.state, last=remembered))
+    return outcome if seed == outcome.seed else replace(outcome, seed=seed)
 
 
 def _dispatch(s: State, e: Event, r: Routine) -> Outcome:
