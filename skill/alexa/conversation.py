@@ -28,7 +28,7 @@ from ask_sdk_model.ui import AskForPermissionsConsentCard, Reprompt, SsmlOutputS
 from skill.alexa import codec, reminders
 from skill.alexa.intents import event_for as intent_event
 from skill.alexa.intents import phrase_key
-from skill.alexa.memo import Memo, json_key
+from skill.alexa.memo import Memo
 from skill.alexa.record import Loaded, RecordKeeper, change_between, session_record
 from skill.alexa.timezone import TimeZones
 from skill.alexa.turn import RECORD_KEY, STATE_KEY, TurnReader, TurnRequest
@@ -69,7 +69,7 @@ class Conversation:
         self.reminder_client = reminder_client
         self.renderers = {loc: Renderer(lc, content.routine) for loc, lc in content.locales.items()}
         self.faq_index = {loc: _faq_index(lc) for loc, lc in content.locales.items()}
-        self.states = Memo(STATES_KEPT)  # (session state as sent, locale) -> State
+        self.states = Memo(STATES_KEPT)  # (session, locale, turn) -> (state as JSON, State)
 
     def take_turn(self, handler_input: HandlerInput) -> Response:
         request = self.reader.read(handler_input)
@@ -110,11 +110,14 @@ class Conversation:
 
     def session_state(self, saved: Any, request: TurnRequest, profile: Profile) -> State | None:
         """The conversation the session carries, on ``profile``; None if it does not decode
-        or make sense. A conversation decoded before (or written last turn) is not decoded
-        again; what depends on the day and the profile is checked every turn."""
-        key = json_key(saved)
-        known = self.states.get((key, request.locale)) if key is not None else None
-        if known is None:
+        or make sense. One this process wrote (or decoded) for the session is not decoded
+        again if the session sends it back as it was; what depends on the day and the profile
+        is checked every turn."""
+        key = _state_key(request, saved)
+        kept = self.states.get(key) if key is not None else None
+        if kept is not None and kept[0] == saved:
+            known = kept[1]
+        else:
             try:
                 known = codec.state_from_dict(saved, profile=Profile())
             except ValueError:
@@ -122,7 +125,7 @@ class Conversation:
             if not self.says_in_locale(known, request.locale):
                 return None
             if key is not None:
-                self.states.put((key, request.locale), known)
+                self.states.put(key, (codec.state_to_dict(known, profile=False), known))
         state = replace(known, profile=profile)
         day_ok = state.today is None or state.today <= request.today
         return state if day_ok and is_consistent(state, self.content.routine) else None
@@ -181,11 +184,12 @@ class Conversation:
             gen = written if written is not None else session_gen
         if not request.in_session:  # an out-of-session request has nowhere to keep it
             return None
-        saved = codec.state_to_dict(outcome.state, profile=False)
-        key = json_key(saved)
-        if key is not None:  # the session's next turn sends it back: no need to decode it
-            self.states.put((key, request.locale), replace(outcome.state, profile=Profile()))
-        return {STATE_KEY: saved, RECORD_KEY: gen}
+        written = codec.state_to_dict(outcome.state, profile=False)
+        key = _state_key(request, written)
+        if key is not None:  # a copy of its own: the response's may be changed by its reader
+            self.states.put(key, (codec.state_to_dict(outcome.state, profile=False),
+                                  outcome.state))
+        return {STATE_KEY: written, RECORD_KEY: gen}
 
     # -- render ---------------------------------------------------------------------------------
 
@@ -246,6 +250,14 @@ def _apl_directive(data: dict[str, Any]) -> Any:
     d = screen.render_directive(data)
     return RenderDocumentDirective(token=d["token"], document=d["document"],
                                    datasources=d["datasources"])
+
+
+def _state_key(request: TurnRequest, saved: Any) -> tuple[str, str, int] | None:
+    """Where a session's conversation at one turn is kept: session, locale and turn number."""
+    turn = saved.get("turn") if type(saved) is dict else None
+    if request.session_id is None or type(turn) is not int:
+        return None
+    return request.session_id, request.locale, turn
 
 
 def _faq_index(lc: LocaleContent) -> dict[str, str]:

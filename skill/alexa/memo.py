@@ -1,9 +1,13 @@
 """What this process last decoded and checked, kept so the next turn need not do it again.
 
 ``Memo`` is a small bounded map, safe across the web server's threads: when full, the oldest
-entry goes. Its keys are the ``repr`` of the JSON that was decoded (with what else the result
-depends on): a new string, so nothing changed later in the request reaches the memo, and a
-strict one (``1``, ``1.0`` and ``True`` stay apart, as the decoders keep them apart).
+entry goes. Two uses:
+
+- stored profiles (``skill.alexa.record``), keyed by ``json_key`` of the stored JSON and the
+  day: a new string, so nothing changed later in the request reaches the memo, and a strict one
+  (``1``, ``1.0`` and ``True`` stay apart, as the decoder keeps them apart);
+- session conversations (``skill.alexa.conversation``), keyed by session, locale and turn, and
+  kept with their JSON as written: reused only when the session sends that JSON back.
 """
 
 from __future__ import annotations

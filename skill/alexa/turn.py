@@ -43,6 +43,7 @@ class TurnRequest:
     kind: str  # "LaunchRequest", "IntentRequest", "SessionEndedRequest", ...
     locale: str  # one this skill speaks
     user_id: str | None
+    session_id: str | None
     in_session: bool  # a session exists, so attributes can be kept
     continues: bool  # an open session carried on (not new, not a launch)
     attributes: Mapping[str, Any]  # the session attributes sent (only if ``continues``)
@@ -90,7 +91,9 @@ class TurnReader:
         consent = (reminders.consent_answer(envelope.part(raw, "request"))
                    if kind == reminders.CONSENT_REQUEST else None)
         return TurnRequest(
-            kind=kind, locale=locale, user_id=_user_id(env), in_session=session is not None,
+            kind=kind, locale=locale, user_id=_user_id(env),
+            session_id=session.session_id if session is not None else None,
+            in_session=session is not None,
             continues=continues, attributes=attributes, intent=intent,
             time=self.time_of(request), zone=zone, apl=screen.supports_apl(raw),
             api_endpoint=endpoint, api_token=token, consent=consent)
