@@ -53,9 +53,11 @@ ID_PATHS: tuple[tuple[str, ...], ...] = (
     ("context", "System", "apiEndpoint"),
 )
 
+# By the object holding them, parents first (every object on the way, with or without ids).
 _ID_GROUPS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = tuple(
     (prefix, tuple(path[-1] for path in ID_PATHS if path[:-1] == prefix))
-    for prefix in dict.fromkeys(path[:-1] for path in ID_PATHS))  # by the object holding them
+    for prefix in sorted(dict.fromkeys(path[:n] for path in ID_PATHS
+                                       for n in range(1, len(path))), key=len))
 
 
 def check_request(event: Any, body: bytes | None = None) -> Any:
@@ -77,8 +79,10 @@ def check_request(event: Any, body: bytes | None = None) -> Any:
         for name in [k for k, v in slots.items() if not _fits(k, v, MAX_SLOT_CHARS, search)]:
             del slots[name]
             dropped.append(f"slot {_name(name)}")
+    holders: dict[tuple[str, ...], Any] = {(): event}
     for prefix, keys in _ID_GROUPS:  # without ``search``, no string holds unclean text
-        holder = _at(event, *prefix)
+        parent = holders.get(prefix[:-1])
+        holder = holders[prefix] = parent.get(prefix[-1]) if type(parent) is dict else None
         if type(holder) is not dict:
             continue
         for key in keys:
@@ -112,25 +116,36 @@ def _bounded(node: Any, max_chars: int, search: bool, depth: int) -> bool:
     kind = type(node)
     if kind is str:
         return len(node) <= max_chars and not (search and _UNCLEAN.search(node))
+    if kind is int or kind is float:  # NaN and infinities fail the comparison too
+        return -MAX_ATTRIBUTE_NUMBER <= node <= MAX_ATTRIBUTE_NUMBER
     if kind is dict:
         if depth > MAX_DEPTH:
             return False
         for k, v in node.items():
             if len(k) > max_chars or (search and _UNCLEAN.search(k)):
                 return False
-            if type(v) is str:  # the common leaf, without a call
-                if len(v) > max_chars or (search and _UNCLEAN.search(v)):
-                    return False
-            elif not _bounded(v, max_chars, search, depth + 1):
+            if not _leaf_bounded(v, max_chars, search, depth):
                 return False
         return True
     if kind is list:
         if depth > MAX_DEPTH:
             return False
-        return all(_bounded(item, max_chars, search, depth + 1) for item in node)
-    if kind is int or kind is float:  # NaN and infinities fail the comparison too
-        return -MAX_ATTRIBUTE_NUMBER <= node <= MAX_ATTRIBUTE_NUMBER
+        for item in node:
+            if not _leaf_bounded(item, max_chars, search, depth):
+                return False
     return True  # None, True, False
+
+
+def _leaf_bounded(v: Any, max_chars: int, search: bool, depth: int) -> bool:
+    """``_bounded`` for a value inside a dict or list: the common leaves without a call more."""
+    kind = type(v)
+    if kind is str:
+        return len(v) <= max_chars and not (search and _UNCLEAN.search(v))
+    if kind is bool or v is None:
+        return True
+    if kind is int or kind is float:
+        return -MAX_ATTRIBUTE_NUMBER <= v <= MAX_ATTRIBUTE_NUMBER
+    return _bounded(v, max_chars, search, depth + 1)
 
 
 def _clean(node: Any, skip: tuple[Any, ...], depth: int) -> bool:
