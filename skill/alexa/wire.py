@@ -81,7 +81,7 @@ def request_envelope(event: Mapping[str, Any]) -> RequestEnvelope:
     application, device with its interfaces, the request with its intent and slots), checked
     as strictly as the SDK's serializer checks them. Raises ``BadRequest``."""
     session = _object(event, "session")
-    system = _object(_object(event, "context"), "System", "context.System")
+    system = _object(_object(event, "context"), "System", "context")
     req = event["request"]
     return RequestEnvelope(
         version=_str(event, "version"),
@@ -108,14 +108,14 @@ def _request(req: Mapping[str, Any]) -> Any:
     common = {"request_id": _str(req, "requestId"), "timestamp": _timestamp(req.get("timestamp")),
               "locale": _str(req, "locale")}
     if kind == "IntentRequest":
-        intent = _object(req, "intent", "request.intent")
-        slots = _object(intent, "slots", "request.intent.slots")
+        intent = _object(req, "intent", "request")
+        slots = _object(intent, "slots", "request.intent")
         if slots is not None and not all(isinstance(s, Mapping) for s in slots.values()):
             raise BadRequest("request.intent.slots has a slot that is not an object")
         return IntentRequest(**common, dialog_state=None if value is None else DialogState(value),
                              intent=_intent(intent))
     if kind == "SessionEndedRequest":
-        error = _object(req, "error", "request.error")
+        error = _object(req, "error", "request")
         return SessionEndedRequest(
             **common, reason=None if value is None else SessionEndedReason(value),
             error=_model(error, "ask_sdk_model.session_ended_error.SessionEndedError",
@@ -262,38 +262,39 @@ def _json_copy(value: Any) -> Any:
 
 
 def _session_attributes(session: Mapping[str, Any]) -> JsonAttributes | None:
-    attributes = _object(session, "attributes", "session.attributes")
+    attributes = _object(session, "attributes", "session")
     return None if attributes is None else JsonAttributes(attributes)
 
 
 def _object(holder: Mapping[str, Any] | None, key: str, where: str | None = None) -> Any:
+    """``holder[key]``, an object or None (``where``: the holder's path, for the error)."""
     value = holder.get(key) if holder is not None else None
-    if value is not None and not isinstance(value, Mapping):
-        raise BadRequest(f"{where or key} is not an object")
-    return value
+    if value is None or type(value) is dict or isinstance(value, Mapping):
+        return value
+    raise BadRequest(f"{where}.{key} is not an object" if where else f"{key} is not an object")
 
 
 def _str(holder: Mapping[str, Any], key: str) -> str | None:
     value = holder.get(key)
-    return value if isinstance(value, str) else None
+    return value if type(value) is str or isinstance(value, str) else None
 
 
 def _user(holder: Mapping[str, Any], where: str) -> User | None:
-    user = _object(holder, "user", f"{where}.user")
+    user = _object(holder, "user", where)
     return None if user is None else User(user_id=_str(user, "userId"),
                                           access_token=_str(user, "accessToken"))
 
 
 def _application(holder: Mapping[str, Any], where: str) -> Application | None:
-    app = _object(holder, "application", f"{where}.application")
+    app = _object(holder, "application", where)
     return None if app is None else Application(application_id=_str(app, "applicationId"))
 
 
 def _device(system: Mapping[str, Any]) -> Device | None:
-    device = _object(system, "device", "context.System.device")
+    device = _object(system, "device", "context.System")
     if device is None:
         return None
-    interfaces = _object(device, "supportedInterfaces", "context.System.device.supportedInterfaces")
+    interfaces = _object(device, "supportedInterfaces", "context.System.device")
     if not interfaces:  # none (a speaker): no need for the SDK's reflection
         supported = None if interfaces is None else SupportedInterfaces()
     else:
