@@ -17,6 +17,7 @@ request type with an event of its own adds a case to ``event_for``.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
@@ -245,11 +246,17 @@ class Speech(NamedTuple):
 
 
 def _apl_directive(data: dict[str, Any]) -> Any:
+    d = screen.render_directive(data)
+    return _render_document()(token=d["token"], document=d["document"],
+                              datasources=d["datasources"])
+
+
+@functools.cache
+def _render_document() -> type:
+    """The APL directive's class, imported on the first screen (speakers never need it)."""
     from ask_sdk_model.interfaces.alexa.presentation.apl import RenderDocumentDirective
 
-    d = screen.render_directive(data)
-    return RenderDocumentDirective(token=d["token"], document=d["document"],
-                                   datasources=d["datasources"])
+    return RenderDocumentDirective
 
 
 def _state_key(request: TurnRequest, saved: Any) -> tuple[str, str, int] | None:

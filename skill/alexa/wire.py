@@ -360,6 +360,8 @@ def to_json(obj: Any) -> Any:
         return obj
     if isinstance(obj, dict):
         return {key: to_json(value) for key, value in obj.items()}
+    if type(obj) is list:
+        return [value if type(value) in _AS_IS else to_json(value) for value in obj]
     if isinstance(obj, list | tuple):
         return type(obj)(to_json(value) for value in obj)
     if isinstance(obj, enum.Enum):
