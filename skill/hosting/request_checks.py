@@ -34,11 +34,17 @@ MAX_ATTRIBUTE_NUMBER = 2**53  # a counter or a time in ms fits; 10**30 does not
 MAX_DEPTH = 64  # as the web app's parser allows
 
 _UNCLEAN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-# Where unclean characters can hide: in raw JSON only behind an escape (a raw control character
-# or a surrogate is not valid JSON or UTF-8) or as U+FFFE/U+FFFF. In a parsed event's ``repr``
-# every unprintable character (all the unclean ones among them) is written as an escape, so a
-# ``repr`` without a backslash holds none. No match: no string needs searching.
+# Where unclean characters can hide in raw JSON: only behind an escape (a raw control character
+# or a surrogate is not valid JSON or UTF-8) or as U+FFFE/U+FFFF. None of these in the body: no
+# string outside slots and attributes needs looking at (those are always looked at).
 _MAYBE_UNCLEAN_BODY = (b"\\u", b"\\b", b"\\f", b"\xef\xbf\xbe", b"\xef\xbf\xbf")
+
+
+def _is_clean(text: str) -> bool:
+    """No unclean character in ``text``. Printable text (the usual, in any script) has none;
+    only text that is not (a tab, an ideographic space, ...) is searched."""
+    return text.isprintable() or _UNCLEAN.search(text) is None
+
 
 # The text that identifies a request: any of these not clean refuses it.
 ID_PATHS: tuple[tuple[str, ...], ...] = (
@@ -62,35 +68,34 @@ _ID_GROUPS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = tuple(
 
 def check_request(event: Any, body: bytes | None = None) -> Any:
     """``event`` with unclean slots and session attributes dropped; raises ``UntrustedText``
-    when text that identifies it is not clean. ``body``, the raw JSON when at hand, tells
-    cheaply whether any string needs searching for characters only an escape can carry."""
+    when text that identifies it, or any other text outside slots and attributes, is not
+    clean. ``body``, the raw JSON when at hand, tells cheaply whether that other text needs
+    looking at (only an escape can carry an unclean character in JSON)."""
     if type(event) is not dict:
         return event  # not an envelope: the runtime refuses it
-    search = _may_hold_unclean(event, body)
     dropped: list[str] = []
     attributes = _at(event, "session", "attributes")
     if type(attributes) is dict:
         for key in [k for k, v in attributes.items()
-                    if not _fits(k, v, MAX_ATTRIBUTE_CHARS, search)]:
+                    if not _fits(k, v, MAX_ATTRIBUTE_CHARS)]:
             del attributes[key]
             dropped.append(f"session attribute {_name(key)}")
     slots = _at(event, "request", "intent", "slots")
     if type(slots) is dict:
-        for name in [k for k, v in slots.items() if not _fits(k, v, MAX_SLOT_CHARS, search)]:
+        for name in [k for k, v in slots.items() if not _fits(k, v, MAX_SLOT_CHARS)]:
             del slots[name]
             dropped.append(f"slot {_name(name)}")
     holders: dict[tuple[str, ...], Any] = {(): event}
-    for prefix, keys in _ID_GROUPS:  # without ``search``, no string holds unclean text
+    for prefix, keys in _ID_GROUPS:
         parent = holders.get(prefix[:-1])
         holder = holders[prefix] = parent.get(prefix[-1]) if type(parent) is dict else None
         if type(holder) is not dict:
             continue
         for key in keys:
             value = holder.get(key)
-            if type(value) is str and (len(value) > MAX_ID_CHARS
-                                       or (search and _UNCLEAN.search(value))):
+            if type(value) is str and (len(value) > MAX_ID_CHARS or not _is_clean(value)):
                 raise UntrustedText(f"{'.'.join((*prefix, key))} is not clean text")
-    if search and not _clean(event, (attributes, slots), 0):
+    if _may_hold_unclean(body) and not _clean(event, (attributes, slots), 0):
         raise UntrustedText("the request holds text that is not clean (a control character "
                             "or a lone surrogate)")
     if dropped:
@@ -98,76 +103,84 @@ def check_request(event: Any, body: bytes | None = None) -> Any:
     return event
 
 
-def _may_hold_unclean(event: dict[str, Any], body: bytes | None) -> bool:
-    if body is not None:
-        return any(part in body for part in _MAYBE_UNCLEAN_BODY)  # memchr speed
-    try:  # one C walk, then one search: far cheaper than looking at every string
-        return "\\" in repr(event)
-    except RecursionError:
-        return True
+def _may_hold_unclean(body: bytes | None) -> bool:
+    if body is None:
+        return True  # a parsed event only (Lambda): look at every string
+    return any(part in body for part in _MAYBE_UNCLEAN_BODY)  # memchr speed
 
 
-def _fits(key: Any, value: Any, max_chars: int, search: bool) -> bool:
+def _fits(key: Any, value: Any, max_chars: int) -> bool:
     """Whether a slot or an attribute (``key``, ``value``) is clean and within bounds."""
-    return _bounded(key, max_chars, search, 0) and _bounded(value, max_chars, search, 0)
+    return _bounded(key, max_chars, 0) and _bounded(value, max_chars, 0)
 
 
-def _bounded(node: Any, max_chars: int, search: bool, depth: int) -> bool:
+def _bounded(node: Any, max_chars: int, depth: int) -> bool:
     kind = type(node)
     if kind is str:
-        return len(node) <= max_chars and not (search and _UNCLEAN.search(node))
+        return len(node) <= max_chars and _is_clean(node)
     if kind is int or kind is float:  # NaN and infinities fail the comparison too
         return -MAX_ATTRIBUTE_NUMBER <= node <= MAX_ATTRIBUTE_NUMBER
     if kind is dict:
         if depth > MAX_DEPTH:
             return False
         for k, v in node.items():
-            if len(k) > max_chars or (search and _UNCLEAN.search(k)):
+            if len(k) > max_chars or not _is_clean(k):
                 return False
-            if not _leaf_bounded(v, max_chars, search, depth):
+            if not _leaf_bounded(v, max_chars, depth):
                 return False
         return True
     if kind is list:
         if depth > MAX_DEPTH:
             return False
         for item in node:
-            if not _leaf_bounded(item, max_chars, search, depth):
+            if not _leaf_bounded(item, max_chars, depth):
                 return False
     return True  # None, True, False
 
 
-def _leaf_bounded(v: Any, max_chars: int, search: bool, depth: int) -> bool:
+def _leaf_bounded(v: Any, max_chars: int, depth: int) -> bool:
     """``_bounded`` for a value inside a dict or list: the common leaves without a call more."""
     kind = type(v)
     if kind is str:
-        return len(v) <= max_chars and not (search and _UNCLEAN.search(v))
+        return len(v) <= max_chars and (v.isprintable() or _UNCLEAN.search(v) is None)
     if kind is bool or v is None:
         return True
     if kind is int or kind is float:
         return -MAX_ATTRIBUTE_NUMBER <= v <= MAX_ATTRIBUTE_NUMBER
-    return _bounded(v, max_chars, search, depth + 1)
+    return _bounded(v, max_chars, depth + 1)
 
 
 def _clean(node: Any, skip: tuple[Any, ...], depth: int) -> bool:
     """Whether every string (and key) under ``node``, outside ``skip``, is clean text."""
     kind = type(node)
-    if kind is str:
-        return _UNCLEAN.search(node) is None
     if kind is dict:
         if depth > MAX_DEPTH:
             return False
         if node is skip[0] or node is skip[1]:
             return True
         for k, v in node.items():
-            if _UNCLEAN.search(k) or not _clean(v, skip, depth + 1):
+            if type(k) is str and not (k.isprintable() or _UNCLEAN.search(k) is None):
+                return False
+            kv = type(v)
+            if kv is str:
+                if not (v.isprintable() or _UNCLEAN.search(v) is None):
+                    return False
+            elif (kv is dict or kv is list) and not _clean(v, skip, depth + 1):
                 return False
         return True
     if kind is list:
         if depth > MAX_DEPTH:
             return False
         for item in node:
-            if not _clean(item, skip, depth + 1):
+            ki = type(item)
+            if ki is str:
+                if not (item.isprintable() or _UNCLEAN.search(item) is None):
+                    return False
+            elif (ki is dict or ki is list) and not _clean(item, skip, depth + 1):
                 return False
+        return True
+    if kind is str:
+        return _is_clean(node)
     return True
 
 
