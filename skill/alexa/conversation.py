@@ -53,7 +53,7 @@ from skill.storage.record import TURN_STORE_SECONDS, Deadline, Store
 
 log = logging.getLogger(__name__)
 
-STATES_KEPT = 4096  # decoded session states kept per process (about a kilobyte each)
+STATES_KEPT = 1024  # session states kept per process (a few kilobytes each): sessions at once
 ReminderClient = Callable[[str, str, dict[str, Any]], str]  # (endpoint, token, body) -> result
 __all__ = ["Clock", "Conversation", "utc_now"]
 

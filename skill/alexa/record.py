@@ -31,7 +31,7 @@ PROGRESS = ("days_done", "streak", "last_day")  # changed together, by a finishe
 MAX_TRIES = 12  # writes of one turn against other devices' writes (then the turn apologises;
 # the turn's store deadline bounds the time they take)
 BACKOFF_SECONDS = 0.01  # after a conflict, a random wait up to this times the attempt
-PROFILES_KEPT = 4096  # decoded profiles kept per process (a few hundred bytes each)
+PROFILES_KEPT = 1024  # decoded profiles kept per process (a few hundred bytes each)
 
 
 class WriteConflict(RuntimeError):
