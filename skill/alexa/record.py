@@ -15,12 +15,13 @@ import logging
 import random
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from skill.alexa import codec
 from skill.alexa.memo import Memo, json_key
 from skill.core.machine import Profile, is_consistent, start_state
+from skill.core.model import replace
 from skill.core.routine import Routine
 from skill.storage.record import Deadline, Store, Stored, new_gen
 
