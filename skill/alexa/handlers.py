@@ -21,7 +21,7 @@ from skill.alexa.conversation import Conversation
 
 log = logging.getLogger(__name__)
 
-TURN_REQUESTS = ("LaunchRequest", "IntentRequest", "SessionEndedRequest")
+TURN_REQUESTS = frozenset({"LaunchRequest", "IntentRequest", "SessionEndedRequest"})
 
 
 def _is_consent_answer(handler_input: HandlerInput) -> bool:
@@ -39,11 +39,11 @@ class TurnHandler(AbstractRequestHandler):
         self.conversation = conversation
 
     def can_handle(self, handler_input: HandlerInput) -> bool:
-        return (any(is_request_type(kind)(handler_input) for kind in TURN_REQUESTS)
+        return (get_request_type(handler_input) in TURN_REQUESTS
                 or _is_consent_answer(handler_input))
 
     def handle(self, handler_input: HandlerInput) -> Response:
-        if is_request_type("SessionEndedRequest")(handler_input):
+        if get_request_type(handler_input) == "SessionEndedRequest":
             request = handler_input.request_envelope.request
             if getattr(request.reason, "value", None) == "ERROR":
                 log.warning("session ended with an error: %s", str(request.error)[:200])

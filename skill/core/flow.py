@@ -41,7 +41,7 @@ def welcome(s: State, r: Routine, lead: tuple[Prompt, ...]) -> Outcome:
     line for everyone, and the offer to continue (one sentence) when a routine was left."""
     p = s.profile
     if not p.disclaimer_heard:
-        q = replace(with_profile(s, disclaimer_heard=True), phase=Phase.EQUIPMENT)
+        q = replace(s, phase=Phase.EQUIPMENT, profile=replace(p, disclaimer_heard=True))
         return answer_and_ask(q, r, lead + (prompt("welcome_first"), prompt("disclaimer")))
     hello = lead or (prompt("welcome_back"),)
     if p.resume_at is not None and valid(p.resume_at, p, r):
