@@ -59,9 +59,10 @@ ID_PATHS: tuple[tuple[str, ...], ...] = (
     ("context", "System", "apiEndpoint"),
 )
 
-# By the object holding them, parents first (every object on the way, with or without ids).
-_ID_GROUPS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = tuple(
-    (prefix, tuple(path[-1] for path in ID_PATHS if path[:-1] == prefix))
+# By the object holding them, parents first (every object on the way, with or without ids):
+# (the object's path, its parent's path, its key in the parent, the keys of ids in it).
+_ID_GROUPS: tuple[tuple[tuple[str, ...], tuple[str, ...], str, tuple[str, ...]], ...] = tuple(
+    (prefix, prefix[:-1], prefix[-1], tuple(path[-1] for path in ID_PATHS if path[:-1] == prefix))
     for prefix in sorted(dict.fromkeys(path[:n] for path in ID_PATHS
                                        for n in range(1, len(path))), key=len))
 
@@ -86,14 +87,15 @@ def check_request(event: Any, body: bytes | None = None) -> Any:
             del slots[name]
             dropped.append(f"slot {_name(name)}")
     holders: dict[tuple[str, ...], Any] = {(): event}
-    for prefix, keys in _ID_GROUPS:
-        parent = holders.get(prefix[:-1])
-        holder = holders[prefix] = parent.get(prefix[-1]) if type(parent) is dict else None
+    for prefix, parent_path, name, keys in _ID_GROUPS:
+        parent = holders[parent_path]
+        holder = holders[prefix] = parent.get(name) if type(parent) is dict else None
         if type(holder) is not dict:
             continue
         for key in keys:
             value = holder.get(key)
-            if type(value) is str and (len(value) > MAX_ID_CHARS or not _is_clean(value)):
+            if type(value) is str and (len(value) > MAX_ID_CHARS or not (
+                    value.isprintable() or _UNCLEAN.search(value) is None)):
                 raise UntrustedText(f"{'.'.join((*prefix, key))} is not clean text")
     if _may_hold_unclean(body) and not _clean(event, (attributes, slots), 0):
         raise UntrustedText("the request holds text that is not clean (a control character "
