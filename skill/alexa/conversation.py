@@ -33,6 +33,7 @@ from skill.alexa.memo import Memo
 from skill.alexa.record import Loaded, RecordKeeper, change_between, session_record
 from skill.alexa.timezone import TimeZones
 from skill.alexa.turn import RECORD_KEY, STATE_KEY, TurnReader, TurnRequest
+from skill.alexa.wire import written_once
 from skill.clock import Clock, utc_now
 from skill.content.loader import Content, LocaleContent
 from skill.core.machine import (
@@ -214,18 +215,18 @@ class Conversation:
         rendered = speech.rendered
         if rendered is None:
             return rb.response
-        rb.response.output_speech = SsmlOutputSpeech(ssml=rendered.ssml)  # <speak> once
+        said, reprompt, card = _ask_speech(rendered)
+        rb.response.output_speech = said
         if outcome.ask_permission:  # where Alexa could not ask by voice
             rb.set_card(AskForPermissionsConsentCard(permissions=[reminders.PERMISSION]))
-        elif rendered.card is not None:
-            rb.set_card(StandardCard(title=rendered.card.title, text=rendered.card.text))
+        elif card is not None:
+            rb.set_card(card)
         if speech.screen is not None:
             rb.add_directive(_apl_directive(speech.screen))
         if outcome.end_session:
             rb.set_should_end_session(True)
         else:  # what ``rb.ask`` does, without unwrapping and wrapping <speak> again
-            rb.response.reprompt = Reprompt(output_speech=SsmlOutputSpeech(
-                ssml=rendered.reprompt or ssml.speak("")))
+            rb.response.reprompt = reprompt
             rb.response.should_end_session = False
         return rb.response
 
@@ -243,6 +244,17 @@ class Speech(NamedTuple):
 
     rendered: Rendered | None
     screen: dict[str, Any] | None
+
+
+@functools.lru_cache(maxsize=512)
+def _ask_speech(rendered: Rendered) -> tuple[SsmlOutputSpeech, Reprompt, StandardCard | None]:
+    """The ASK objects that say ``rendered`` (its words, reprompt and card), made once and
+    shared by every response that says it: never changed after (``wire.written_once``)."""
+    said = SsmlOutputSpeech(ssml=rendered.ssml)  # <speak> once
+    reprompt = Reprompt(output_speech=SsmlOutputSpeech(ssml=rendered.reprompt or ssml.speak("")))
+    card = None if rendered.card is None else written_once(
+        StandardCard(title=rendered.card.title, text=rendered.card.text))
+    return written_once(said), written_once(reprompt), card
 
 
 def _apl_directive(data: dict[str, Any]) -> Any:

@@ -15,7 +15,7 @@ import datetime as dt
 import enum
 import functools
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from ask_sdk_model import (
     Application,
@@ -47,8 +47,11 @@ from ask_sdk_model.slu.entityresolution import (
     ValueWrapper,
 )
 
+from skill.alexa.memo import Memo
 from skill.errors import BadRequest
 from skill.output.screen import WireJson
+
+T = TypeVar("T")
 
 
 def check_envelope(event: Any) -> None:
@@ -368,6 +371,9 @@ def to_json(obj: Any) -> Any:
         return obj.value
     if isinstance(obj, dt.datetime | dt.date):
         return obj.isoformat()
+    written = _WRITTEN.get(id(obj))
+    if written is not None and written[0] is obj:
+        return _json_copy(written[1])
     fields = _model_fields(type(obj))
     if fields is None:  # not an ASK model (e.g. Decimal): the SDK's serializer knows
         return _serializer().serialize(obj)
@@ -380,6 +386,17 @@ def to_json(obj: Any) -> Any:
 
 
 _AS_IS = frozenset({str, int, float, bool, bytes, WireJson})  # written out as they are
+
+
+def written_once(obj: T) -> T:
+    """``obj``, an ASK model object that many responses share and nobody changes, with its
+    JSON written now: ``to_json`` hands out copies of that instead of walking it each time.
+    The memo holds the object, so its ``id`` names it while it is there."""
+    _WRITTEN.put(id(obj), (obj, to_json(obj)))
+    return obj
+
+
+_WRITTEN = Memo(4096)  # id -> (the object, its JSON)
 
 
 @functools.cache

@@ -153,3 +153,13 @@ def test_handlers_read_a_copy_of_the_session_attributes():
     out_of_session.session = None
     with pytest.raises(AttributesManagerException):
         _ = SessionAttributesOnRead(out_of_session).session_attributes
+
+
+def test_parts_written_once_come_out_as_the_sdk_writes_them_and_as_copies():
+    from ask_sdk_model.ui import Reprompt, SsmlOutputSpeech
+
+    reprompt = wire.written_once(Reprompt(output_speech=SsmlOutputSpeech(ssml="<speak>a</speak>")))
+    first = wire.to_json(reprompt)
+    assert first == SERIALIZER.serialize(reprompt)
+    first["outputSpeech"]["ssml"] = "<speak>changed by a reader</speak>"
+    assert wire.to_json(reprompt) == SERIALIZER.serialize(reprompt)  # the next one is intact
