@@ -186,10 +186,8 @@ class SQLiteStore:
                 timeout=deadline.remaining()):
             raise StoreTimeout("the database was busy for the whole of the turn's time")
         try:
-            if not self.memory:
-                stamp = self._file_stamp()
-                if stamp != self._known:
-                    self._changed(stamp)
+            if not self.memory and self._file_stamp() != self._known:
+                self._changed()
             era, idle = self._era, self._idle
             while True:
                 try:
@@ -233,16 +231,21 @@ class SQLiteStore:
             return StoreTimeout(f"the database stayed locked: {e}")
         return StoreError(f"SQLite: {type(e).__name__}: {e}")
 
-    def _changed(self, stamp: FileStamp) -> None:
+    def _changed(self) -> None:
         """The file is not as our connections left it: new connections from here on. While
-        the store rewrites it itself (a checkpoint), only another file is a change."""
+        the store rewrites it itself (a checkpoint), only another file is a change. Looked
+        at again here: what the caller saw may be a checkpoint that has ended since."""
         with self._state_lock:
+            stamp = self._file_stamp()
             identity, _ = self._known
             if stamp == self._known or (self._rewriting and stamp[0] == identity):
                 return  # another thread saw it first, or it is our own checkpoint
             if identity is not None and stamp[0] != identity:
                 log.error("the database file %s was deleted or replaced: opening a new one "
                           "there (what was in the old file is not in the new one)", self.path)
+            elif identity is not None:
+                log.debug("the database file %s was changed by someone else: new connections",
+                          self.path)
             self._era += 1
             self._known = stamp
 
