@@ -5,7 +5,8 @@
 A request that is not a usable envelope gets HTTP 400 (or 413 when too large) with a short JSON
 reason, never a 5xx. In order: the verifier (outside dev mode), the JSON parse, the hostile-text
 checks (``hosting.request_checks``), then the skill; the request log (``hosting.request_log``)
-writes one line for each.
+writes one line for each. The body is parsed once: a verifier that ``takes_parsed`` reads it
+through the app's parse, and a parse error is still reported after the verifier's refusals.
 """
 
 from __future__ import annotations
@@ -29,7 +30,9 @@ from skill.storage.record import StoreError
 log = logging.getLogger(__name__)
 
 # A verifier checks a request before the skill sees it: verifier(headers, raw_body) raises
-# ``BadRequest`` with a short reason when the request must be refused.
+# ``BadRequest`` with a short reason when the request must be refused. One with a true
+# ``takes_parsed`` is called as verifier(headers, raw_body, parsed), ``parsed()`` giving the
+# app's parse of the body (None when it cannot be read).
 Verifier = Callable[[Mapping[str, str], bytes], None]
 
 DEFAULTS: dict[str, Any] = {
@@ -73,17 +76,28 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
             return jsonify(status="unavailable", reason="store"), 503
         return jsonify(status="ok")
 
+    takes_parsed = getattr(verifier, "takes_parsed", False)
+    response_class = app.response_class
+
     @app.post("/alexa")
     def alexa() -> Any:
         body = request.get_data(cache=False)
+        ctx = g._get_current_object()  # type: ignore[attr-defined]
         try:
-            if verifier is not None:
+            if verifier is None:
+                event = _parse(body)
+            elif takes_parsed:  # the verifier reads the body through the one parse
+                parse = _Parse(body)
+                verifier(request.headers, body, parse)
+                event = parse.result()
+            else:
                 verifier(request.headers, body)
-            g.event = check_request(_parse(body), body)
-            g.reply = runtime.handle(g.event)
-            return jsonify(g.reply)
+                event = _parse(body)
+            ctx.event = event = check_request(event, body)
+            ctx.reply = reply = runtime.handle(event)
+            return response_class(_encode(reply), mimetype="application/json")
         except BadRequest as e:  # logged by the request log, with the reason
-            g.rejected = str(e)
+            ctx.rejected = str(e)
             return jsonify(error=str(e)), 400
 
     @app.errorhandler(HTTPException)
@@ -124,6 +138,35 @@ def _verifier(config: Mapping[str, Any], skill_id: str | None) -> Verifier:
         skill_id=skill_id,
         **({"clock": config["CLOCK"]} if config["CLOCK"] else {}),
     )
+
+
+# The reply as JSON text: compact, not ASCII-escaped, keys in the order the skill built them.
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+class _Parse:
+    """``_parse(body)`` once, on first call: the envelope, or None when the body cannot be
+    read (``result()`` then raises the reason, after the verifier had its say)."""
+
+    __slots__ = ("body", "event", "error", "done")
+
+    def __init__(self, body: bytes) -> None:
+        self.body, self.event, self.error, self.done = body, None, None, False
+
+    def __call__(self) -> Any:
+        if not self.done:
+            self.done = True
+            try:
+                self.event = _parse(self.body)
+            except BadRequest as e:
+                self.error = e
+        return self.event
+
+    def result(self) -> Any:
+        event = self()
+        if self.error is not None:
+            raise self.error
+        return event
 
 
 def _parse(body: bytes) -> Any:

@@ -156,7 +156,12 @@ class AlexaVerifier:
         self._lock = threading.Lock()
         self._loader = BoundedLoader(self._fetch_and_trust, **loader_limits)
 
-    def __call__(self, headers: Mapping[str, str], body: bytes) -> None:
+    takes_parsed = True  # the web app passes its own parse of the body (one parse, not two)
+
+    def __call__(self, headers: Mapping[str, str], body: bytes,
+                 parsed: Callable[[], Any] | None = None) -> None:
+        """``parsed``: the caller's parse of ``body``, called when the body is to be read: the
+        envelope, or None when the caller could not read it (then it is parsed here)."""
         url = _header(headers, CHAIN_URL_HEADER)
         encoded = _header(headers, SIGNATURE_HEADER)
         if not url:
@@ -169,7 +174,9 @@ class AlexaVerifier:
             raise SignatureError(f"{SIGNATURE_HEADER} is not base64") from None
         fetch_url = check_chain_url(url)
         now = self._clock()
-        check_body(body, now, self._tolerance_s, self._skill_id)
+        event = parsed() if parsed is not None else None
+        check_body(event if type(event) is dict else body, now, self._tolerance_s,
+                   self._skill_id)
         chain = self._chains.get(fetch_url)
         if chain is None or now >= chain.expires:
             chain = self._loader(fetch_url)  # valid: the loader checks it at a later now
@@ -223,14 +230,17 @@ class AlexaVerifier:
         return TrustedChain(key, min(c.not_valid_after_utc for c in chain))
 
 
-def check_body(body: bytes, now: dt.datetime, tolerance_s: float = TIMESTAMP_TOLERANCE_S,
-               skill_id: str | None = None) -> None:
+def check_body(body: bytes | dict[str, Any], now: dt.datetime,
+               tolerance_s: float = TIMESTAMP_TOLERANCE_S, skill_id: str | None = None) -> None:
     """The body's ``request.timestamp`` within ``tolerance_s`` of ``now``, and its
-    applicationId ``skill_id`` when that is given."""
-    try:
-        event = json.loads(body)
-    except (ValueError, RecursionError):
-        raise VerificationError("body is not valid JSON") from None
+    applicationId ``skill_id`` when that is given (``body``: raw, or already parsed)."""
+    if type(body) is dict:
+        event: Any = body
+    else:
+        try:
+            event = json.loads(body)
+        except (ValueError, RecursionError):
+            raise VerificationError("body is not valid JSON") from None
     if not isinstance(event, dict):
         raise VerificationError("body is not a JSON object")
     check_timestamp(event.get("request"), now, tolerance_s)

@@ -1,14 +1,17 @@
 """The embedded store: one row per user in a SQLite file (WAL mode), versioned writes.
 
-One connection per store, used by one thread at a time (a lock): SQLite has one writer anyway,
-and a single connection does not contend with itself. Faults are survived without a restart:
-- any SQLite error closes the connection, and the next call opens a new one (a garbled page
+Connections come from a small pool, one per call in flight, so reads never wait for each other
+(in WAL mode readers do not block); writes take one lock first, so SQLite never sees two of our
+writers at once (no busy waits between our own threads). Faults are survived without a restart:
+- any SQLite error closes the connection, and every pooled one is replaced (a garbled page
   restored, a lock released or disk space freed needs nothing more);
 - before each call the file's identity (device, inode) is compared with the one opened: a
   deleted or replaced database is noticed, logged, and a new one opened at the configured path;
-  a file changed by someone else since the last call (its size or time) gets a new connection,
-  so nothing is served from a page cache the file no longer matches (e.g. a page restored);
-- every call waits at most until its ``Deadline`` (the lock, then SQLite's ``busy_timeout``).
+  a file changed by someone else (its size or time) gets new connections, so nothing is served
+  from a page cache the file no longer matches (e.g. a page restored). The store's own changes
+  to the file (the checkpointer's, a delete's) are recorded as its own, not taken for others';
+- every call waits at most until its ``Deadline`` (the write lock, then SQLite's
+  ``busy_timeout``).
 Deleting a user overwrites the freed space (``secure_delete``) and checkpoints the WAL, so no
 copy of the record stays in the file or its WAL.
 """
@@ -23,10 +26,12 @@ import sqlite3
 import sys
 import threading
 import time
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager, suppress
+import weakref
+from collections.abc import Mapping
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from skill.storage.record import (
     PROBE_SECONDS,
@@ -53,6 +58,7 @@ _MIGRATIONS = {
     "version": "ALTER TABLE user_attributes ADD COLUMN version INTEGER NOT NULL DEFAULT 0",
     "gen": "ALTER TABLE user_attributes ADD COLUMN gen TEXT",
 }
+_SELECT = "SELECT attributes, version, gen FROM user_attributes WHERE user_id = ?"
 _UPDATE = ("UPDATE user_attributes SET attributes = ?, version = ?, gen = ?, "
            "updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') "
            "WHERE user_id = ? AND version = ? AND gen IS ?")
@@ -61,6 +67,20 @@ _INSERT = ("INSERT INTO user_attributes (user_id, attributes, version, gen) VALU
            "version = excluded.version, gen = excluded.gen, "
            "updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') "
            "WHERE version = 0 AND gen IS NULL")
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_decode = json.JSONDecoder().decode
+
+FileStamp = tuple[tuple[int, int] | None, tuple[int, int] | None]  # identity, (mtime_ns, size)
+MAX_IDLE = 16  # pooled connections kept; waitress runs 8 worker threads
+
+
+class _Conn:
+    """A pooled connection, the file's era it was opened in, and its ``busy_timeout``."""
+
+    __slots__ = ("db", "era", "busy_ms")
+
+    def __init__(self, db: sqlite3.Connection, era: int, busy_ms: int) -> None:
+        self.db, self.era, self.busy_ms = db, era, busy_ms
 
 
 class SQLiteStore:
@@ -68,134 +88,218 @@ class SQLiteStore:
 
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
-        self.memory = self.path == ":memory:"
-        self._lock = threading.Lock()
-        self._conn: sqlite3.Connection | None = None
-        self._identity: tuple[int, int] | None = None  # (device, inode) of the file opened
-        self._stamp: tuple[int, int] | None = None  # (mtime_ns, size) after our last call
-        self._busy_ms = 0  # the connection's busy_timeout: how long SQLite waits for a lock
-        self._checkpointer = _Checkpointer(self.path)
+        self.memory = self.path == ":memory:"  # one database per connection: one connection
+        self._idle: list[_Conn] = []  # list.pop and list.append are atomic: no lock to take
+        self._open: set[_Conn] = set()  # every connection, pooled or in use (to close them)
+        self._write_lock = threading.Lock()  # one writer at a time (and every call in memory)
+        self._state_lock = threading.Lock()  # the file's stamp and era: changed rarely
+        self._era = 0  # a connection opened in an earlier era is closed, not used
+        self._known: FileStamp = (None, None)  # the file as our connections last saw it
+        self._rewriting = 0  # our own rewrites of the file in flight (checkpoints)
+        self._checkpointer = _Checkpointer(self.path, weakref.ref(self))
         if not faulthandler.is_enabled():  # a fatal signal (SIGBUS on a broken -shm) says why
             faulthandler.enable(file=sys.stderr)
-        with self._connection(Deadline(10.0)):  # fail at start-up, not on the first request
-            pass
+        self._give(self._take(Deadline(10.0), False), False)  # fail at start-up, not later
 
     # -- the record interface (skill.storage.record.Store) ---------------------------------------
 
     def read(self, user_id: str, deadline: Deadline) -> Stored:
-        with self._connection(deadline, keeps_file=True) as conn:
-            row = conn.execute("SELECT attributes, version, gen FROM user_attributes "
-                               "WHERE user_id = ?", (user_id,)).fetchone()
+        exclusive = self.memory
+        conn = self._take(deadline, exclusive)
+        try:
+            row = conn.db.execute(_SELECT, (user_id,)).fetchone()
+        except sqlite3.Error as e:
+            raise self._failed(conn, e, exclusive) from e
+        self._give(conn, exclusive)
         if row is None:
             return Stored()
         try:
-            data = json.loads(row[0])
+            data = _decode(row[0])
         except ValueError:
             log.warning("a stored record is not JSON: read as empty (it is kept)")
             data = {}
-        return Stored(row[1], row[2], data if isinstance(data, dict) else {})
+        return Stored(row[1], row[2], data if type(data) is dict else {})
 
     def write(self, user_id: str, expected: Stored, gen: str, data: Mapping[str, Any],
               deadline: Deadline) -> bool:
-        doc = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+        doc = _encode(data)
         version = expected.version + 1
-        with self._connection(deadline, keeps_file=True) as conn:
-            if expected.version == 0 and expected.gen is None:
-                cursor = conn.execute(_INSERT, (user_id, doc, version, gen))
-            else:
-                cursor = conn.execute(_UPDATE, (doc, version, gen, user_id, expected.version,
-                                                expected.gen))
-        return cursor.rowcount == 1
+        if expected.version == 0 and expected.gen is None:
+            statement, values = _INSERT, (user_id, doc, version, gen)
+        else:
+            statement, values = _UPDATE, (doc, version, gen, user_id, expected.version,
+                                          expected.gen)
+        conn = self._take(deadline, True)
+        try:  # to the WAL only: the file itself is as it was (the checkpointer copies it)
+            written = conn.db.execute(statement, values).rowcount == 1
+        except sqlite3.Error as e:
+            raise self._failed(conn, e, True) from e
+        self._give(conn, True)
+        return written
 
     def delete(self, user_id: str, deadline: Deadline) -> None:
-        with self._connection(deadline) as conn:
-            conn.execute("DELETE FROM user_attributes WHERE user_id = ?", (user_id,))
+        conn = self._take(deadline, True)
+        try:
+            conn.db.execute("DELETE FROM user_attributes WHERE user_id = ?", (user_id,))
             if not self.memory:  # the old pages in the WAL go too
-                busy, _, _ = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+                before = self._rewrite_begins()
+                try:
+                    busy, _, _ = conn.db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+                finally:
+                    self._rewrite_ends(before)
                 if busy:
                     log.warning("WAL checkpoint after a delete was blocked by a reader: "
                                 "the next checkpoint completes it")
+        except sqlite3.Error as e:
+            raise self._failed(conn, e, True) from e
+        self._give(conn, True)
 
     def probe(self, seconds: float = PROBE_SECONDS) -> None:
         """Write and read back a health row (``StoreError`` if either fails in time)."""
         now = time.time()
-        with self._connection(Deadline(seconds)) as conn:
-            conn.execute("INSERT OR REPLACE INTO health (id, checked_at) VALUES (1, ?)", (now,))
-            row = conn.execute("SELECT checked_at FROM health WHERE id = 1").fetchone()
+        conn = self._take(Deadline(seconds), True)
+        try:
+            conn.db.execute("INSERT OR REPLACE INTO health (id, checked_at) VALUES (1, ?)",
+                            (now,))
+            row = conn.db.execute("SELECT checked_at FROM health WHERE id = 1").fetchone()
+        except sqlite3.Error as e:
+            raise self._failed(conn, e, True) from e
+        self._give(conn, True)
         if row is None or row[0] != now:
             raise StoreError("the health row did not read back")
 
     def close(self) -> None:
         self._checkpointer.stop()
-        with self._lock:
-            self._drop()
+        with self._state_lock:
+            self._era += 1
+            for conn in list(self._open):
+                self._close(conn)
 
-    # -- the connection ----------------------------------------------------------------------------
+    # -- the connections -----------------------------------------------------------------------
 
-    @contextmanager
-    def _connection(self, deadline: Deadline,
-                    keeps_file: bool = False) -> Iterator[sqlite3.Connection]:
-        """The open connection, to one thread at a time, with SQLite waiting for its locks at
-        most until ``deadline``. An error closes it, so the next call starts afresh.
-        ``keeps_file``: the call leaves the database file as it was (a read, or a write that
-        goes to the WAL only: the checkpointer copies it back), so the file's stamp after it
-        is the one checked before it, and is not taken again (each system call in the lock
-        lets other threads run while this one holds it, and they queue behind it)."""
-        if not self._lock.acquire(timeout=deadline.remaining()):
+    def _take(self, deadline: Deadline, exclusive: bool) -> _Conn:
+        """A connection checked against the file, with SQLite waiting for its locks at most
+        until ``deadline``; ``exclusive``: after taking the write lock (released by ``_give``
+        or ``_failed``)."""
+        lock = self._write_lock
+        if exclusive and not lock.acquire(False) and not lock.acquire(
+                timeout=deadline.remaining()):
             raise StoreTimeout("the database was busy for the whole of the turn's time")
         try:
-            conn = self._open(deadline)
+            if not self.memory and self._file_stamp() != self._known:
+                self._changed()
+            era, idle = self._era, self._idle
+            while True:
+                try:
+                    conn = idle.pop()
+                except IndexError:
+                    conn = self._connect(deadline)
+                    break
+                if conn.era == era:
+                    break
+                self._close(conn)
             wait_ms = max(1, int(deadline.remaining() * 1000))
-            if abs(wait_ms - self._busy_ms) > 250:  # about the same (±¼ s): keep it
-                conn.execute(f"PRAGMA busy_timeout = {wait_ms}")
-                self._busy_ms = wait_ms
-            yield conn
-            if not keeps_file or self.memory:
-                self._stamp = self._file_stamp()[1]
+            if abs(wait_ms - conn.busy_ms) > 250:  # about the same (±¼ s): keep it
+                try:
+                    conn.db.execute(f"PRAGMA busy_timeout = {wait_ms}")
+                except sqlite3.Error as e:
+                    raise self._failed(conn, e, False) from e
+                conn.busy_ms = wait_ms
+            return conn
+        except BaseException:
+            if exclusive:
+                lock.release()
+            raise
+
+    def _give(self, conn: _Conn, exclusive: bool) -> None:
+        if exclusive:
+            self._write_lock.release()
+        if conn.era == self._era and len(self._idle) < MAX_IDLE:
+            self._idle.append(conn)
+        else:
+            self._close(conn)
+
+    def _failed(self, conn: _Conn, e: sqlite3.Error, exclusive: bool) -> StoreError:
+        """The error to raise for ``e``; the connection closed and every pooled one retired,
+        so the next call starts afresh."""
+        with self._state_lock:
+            self._era += 1
+            self._close(conn)
+        if exclusive:
+            self._write_lock.release()
+        if "locked" in str(e) or "busy" in str(e):
+            return StoreTimeout(f"the database stayed locked: {e}")
+        return StoreError(f"SQLite: {type(e).__name__}: {e}")
+
+    def _changed(self) -> None:
+        """The file is not as our connections left it: new connections from here on. While
+        the store rewrites it itself (a checkpoint), only another file is a change. Looked
+        at again here: what the caller saw may be a checkpoint that has ended since."""
+        with self._state_lock:
+            stamp = self._file_stamp()
+            identity, _ = self._known
+            if stamp == self._known or (self._rewriting and stamp[0] == identity):
+                return  # another thread saw it first, or it is our own checkpoint
+            if identity is not None and stamp[0] != identity:
+                log.error("the database file %s was deleted or replaced: opening a new one "
+                          "there (what was in the old file is not in the new one)", self.path)
+            elif identity is not None:
+                log.debug("the database file %s was changed by someone else: new connections",
+                          self.path)
+            self._era += 1
+            self._known = stamp
+
+    def _rewrite_begins(self) -> FileStamp:
+        """A checkpoint of ours is about to copy the WAL into the file: the file as it was."""
+        with self._state_lock:
+            self._rewriting += 1
+            return self._file_stamp()
+
+    def _rewrite_ends(self, before: FileStamp) -> None:
+        """The checkpoint is done: its change is ours, not someone else's (when the file was
+        as our connections knew it before; if not, the next call notices)."""
+        with self._state_lock:
+            if self._known == before:
+                self._known = self._file_stamp()
+            self._rewriting -= 1
+
+    def _connect(self, deadline: Deadline) -> _Conn:
+        if not self.memory:
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        era, before = self._era, self._file_stamp()
+        db = sqlite3.connect(self.path, timeout=deadline.remaining(), isolation_level=None,
+                             check_same_thread=False)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            if not self.memory:  # the checkpointer thread copies the WAL back, not a turn
+                db.execute("PRAGMA wal_autocheckpoint=0")
+                self._checkpointer.start()
+            db.execute("PRAGMA secure_delete=ON")
+            for statement in _SCHEMA:
+                db.execute(statement)
+            columns = {row[1] for row in db.execute("PRAGMA table_info(user_attributes)")}
+            for column, statement in _MIGRATIONS.items():
+                if column not in columns:
+                    db.execute(statement)
         except sqlite3.Error as e:
-            self._drop()
+            db.close()
             if "locked" in str(e) or "busy" in str(e):
                 raise StoreTimeout(f"the database stayed locked: {e}") from e
             raise StoreError(f"SQLite: {type(e).__name__}: {e}") from e
-        finally:
-            self._lock.release()
+        conn = _Conn(db, era, int(deadline.remaining() * 1000))  # connect(timeout=) set it
+        with self._state_lock:
+            self._open.add(conn)
+            if not self.memory and self._era == era and self._known == before:
+                self._known = self._file_stamp()  # created, or its schema written: by us
+        return conn
 
-    def _open(self, deadline: Deadline) -> sqlite3.Connection:
-        if self._conn is not None and not self.memory:
-            identity, stamp = self._file_stamp()
-            if identity != self._identity:
-                log.error("the database file %s was deleted or replaced: opening a new one "
-                          "there (what was in the old file is not in the new one)", self.path)
-                self._drop()
-            elif stamp != self._stamp:  # written by someone else: read it afresh
-                self._drop()
-        if self._conn is None:
-            if not self.memory:
-                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(self.path, timeout=deadline.remaining(),
-                                   isolation_level=None, check_same_thread=False)
-            try:
-                conn.execute("PRAGMA journal_mode=WAL")
-                conn.execute("PRAGMA synchronous=NORMAL")
-                if not self.memory:  # the checkpointer thread copies the WAL back, not a turn
-                    conn.execute("PRAGMA wal_autocheckpoint=0")
-                    self._checkpointer.start()
-                conn.execute("PRAGMA secure_delete=ON")
-                for statement in _SCHEMA:
-                    conn.execute(statement)
-                columns = {row[1] for row in conn.execute("PRAGMA table_info(user_attributes)")}
-                for column, statement in _MIGRATIONS.items():
-                    if column not in columns:
-                        conn.execute(statement)
-            except sqlite3.Error:
-                conn.close()
-                raise
-            self._conn = conn
-            self._busy_ms = int(deadline.remaining() * 1000)  # connect(timeout=) set it
-            self._identity, self._stamp = self._file_stamp()
-        return self._conn
+    def _close(self, conn: _Conn) -> None:
+        self._open.discard(conn)
+        with suppress(sqlite3.Error):
+            conn.db.close()
 
-    def _file_stamp(self) -> tuple[tuple[int, int] | None, tuple[int, int] | None]:
+    def _file_stamp(self) -> FileStamp:
         """The file's identity (device, inode) and its (mtime_ns, size); None if missing."""
         if self.memory:
             return None, None
@@ -205,21 +309,18 @@ class SQLiteStore:
             return None, None
         return (st.st_dev, st.st_ino), (st.st_mtime_ns, st.st_size)
 
-    def _drop(self) -> None:
-        if self._conn is not None:
-            with suppress(sqlite3.Error):
-                self._conn.close()
-            self._conn = None
-
 
 class _Checkpointer:
     """Copies the WAL back into the database file every ``CHECKPOINT_SECONDS`` (a passive
     checkpoint, on a connection of its own), so that no turn pays for it while holding the
-    store's lock: SQLite's automatic checkpoint ran inside a write, with an fsync, and every
-    other worker thread waited for it. Writers go on appending to the WAL meanwhile."""
+    write lock: SQLite's automatic checkpoint ran inside a write, with an fsync, and every
+    other writer waited for it. Writers go on appending to the WAL meanwhile. It tells the
+    store (held weakly: a store dropped unclosed stops it) which file changes are its own."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, store: weakref.ref[SQLiteStore]) -> None:
         self.path = path
+        self._uri = f"file:{quote(os.path.abspath(path))}?mode=rw"  # never creates a file
+        self.store = store
         self._stopped = threading.Event()
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
@@ -236,20 +337,35 @@ class _Checkpointer:
 
     def _run(self) -> None:
         conn: sqlite3.Connection | None = None
+        identity = None  # of the file ``conn`` has open
         while not self._stopped.wait(CHECKPOINT_SECONDS):
+            store = self.store()
+            if store is None:
+                break
             try:
-                if conn is None:
-                    if not os.path.exists(self.path):
+                before = store._rewrite_begins()
+                try:
+                    if before[0] is None:
                         continue  # deleted: the store opens a new one on its next call
-                    conn = sqlite3.connect(self.path, timeout=CHECKPOINT_SECONDS,
-                                           isolation_level=None, check_same_thread=False)
-                conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                    if conn is not None and before[0] != identity:  # replaced: follow it
+                        with suppress(sqlite3.Error):
+                            conn.close()
+                        conn = None
+                    if conn is None:
+                        conn = sqlite3.connect(self._uri, uri=True, timeout=CHECKPOINT_SECONDS,
+                                               isolation_level=None, check_same_thread=False)
+                        identity = before[0]
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                finally:
+                    store._rewrite_ends(before)
             except sqlite3.Error as e:
                 log.info("WAL checkpoint: %s: %s (tried again later)", type(e).__name__, e)
                 if conn is not None:
                     with suppress(sqlite3.Error):
                         conn.close()
                 conn = None
+            finally:
+                del store
         if conn is not None:
             with suppress(sqlite3.Error):
                 conn.close()

@@ -14,10 +14,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from waitress.task import ThreadedTaskDispatcher
 
-from skill.hosting.request_log import JsonFormatter, request_line
+from skill.hosting.request_log import (
+    JsonFormatter,
+    fast_request_line,
+    request_fields,
+    request_line,
+)
 from skill.hosting.server import EveryInterval, limit_queue_warnings
 from skill.hosting.turn_log import PRIVATE_INTENTS
-from tests.support.envelopes import Session
+from tests.support.envelopes import Session, intent, launch
 from tests.support.helpers import with_timestamp_now
 from tests.support.live_server import knee_routine_serve
 
@@ -63,6 +68,49 @@ def test_the_prebuilt_request_line_is_what_the_json_formatter_writes(fields, cre
     record.fields = fields
     assert request_line(created, fields) == JsonFormatter().format(record)
     assert json.loads(request_line(created, fields)).items() >= fields.items()
+
+
+# Envelopes as they come, well formed or not: each field the line reads may be missing, of
+# another type, long, or hostile text.
+ANY_VALUE = st.none() | st.booleans() | st.integers(-5, 5) | st.text(max_size=120) \
+    | st.lists(st.integers(-3, 3), max_size=2) | st.just({})
+TEXT_OR_ANY = st.text(max_size=150) | ANY_VALUE
+ENVELOPES = st.one_of(
+    st.sampled_from([launch(user="log-a"), intent("AMAZON.NextIntent", new=False),
+                     intent("PainIntent", new=False), intent("AMAZON.YesIntent")]),
+    st.fixed_dictionaries({}, optional={
+        "request": st.fixed_dictionaries({}, optional={
+            "requestId": TEXT_OR_ANY, "type": TEXT_OR_ANY, "locale": TEXT_OR_ANY,
+            "intent": st.fixed_dictionaries({}, optional={"name": TEXT_OR_ANY}) | ANY_VALUE,
+        }) | ANY_VALUE,
+        "context": st.fixed_dictionaries({}, optional={"System": st.fixed_dictionaries(
+            {}, optional={"user": st.fixed_dictionaries(
+                {}, optional={"userId": TEXT_OR_ANY})})}) | ANY_VALUE,
+        "session": st.fixed_dictionaries({}, optional={"user": st.fixed_dictionaries(
+            {}, optional={"userId": TEXT_OR_ANY})}) | ANY_VALUE,
+    }),
+    ANY_VALUE,
+)
+REPLIES = st.none() | st.fixed_dictionaries({}, optional={
+    "sessionAttributes": st.fixed_dictionaries({}, optional={"state": st.fixed_dictionaries(
+        {}, optional={"pos": st.lists(st.integers(-2, 30) | ANY_VALUE, max_size=3)
+                      | ANY_VALUE})}) | ANY_VALUE,
+    "response": st.fixed_dictionaries({}, optional={"shouldEndSession": ANY_VALUE})
+    | ANY_VALUE,
+})
+
+
+@settings(max_examples=400, database=None)
+@given(event=ENVELOPES, reply=REPLIES, rejected=st.none() | st.text(max_size=60),
+       status=st.sampled_from([200, 400, 413, 503]),
+       latency=st.none() | st.floats(0, 1e5, allow_nan=False),
+       method=st.sampled_from(["POST", "GET"]), path=st.text(max_size=40),
+       created=st.floats(0, 4e9))
+def test_the_one_pass_request_line_is_the_line_of_the_request_fields(
+        event, reply, rejected, status, latency, method, path, created):
+    fields = request_fields(method, path, status, latency, event, reply, rejected)
+    assert fast_request_line(created, method, path, status, latency, event, reply,
+                             rejected) == request_line(created, fields)
 
 
 @pytest.fixture
