@@ -109,7 +109,15 @@ class Prompt:
 
 
 def prompt(key: str, **params: Any) -> Prompt:
-    return Prompt(key, tuple(sorted(params.items())))
+    if params:
+        return Prompt(key, tuple(sorted(params.items())))
+    bare = _BARE_PROMPTS.get(key)
+    if bare is None:  # the keys come from this code: a few dozen
+        bare = _BARE_PROMPTS[key] = Prompt(key)
+    return bare
+
+
+_BARE_PROMPTS: dict[str, Prompt] = {}  # prompts without parameters, made once (immutable)
 
 
 AT_INTRO = -1  # Position.cursor while the step's intro is the last thing done
