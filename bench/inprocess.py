@@ -58,7 +58,7 @@ PROFILE_PARTS: dict[str, tuple[tuple[str, str], ...]] = {
     "ASK: copy of the session attributes (AttributesManager)": (
         ("attributes_manager.py", "__init__"),),
     "envelope JSON -> ASK objects (skill/alexa/wire.py)": (("wire.py", "request_envelope"),),
-    "ASK response -> JSON (skill/alexa/wire.py)": (("wire.py", "response_json"),),
+    "ASK response -> JSON (skill/alexa/wire_response.py)": (("wire_response.py", "response_json"),),
     "request checks (skill/hosting/request_checks.py)": (("request_checks.py", "check_request"),),
     "the device's time zone (skill/alexa/timezone.py)": (("timezone.py", "zone"),),
 }

@@ -33,7 +33,7 @@ from skill.alexa.memo import Memo
 from skill.alexa.record import Loaded, RecordKeeper, change_between, session_record
 from skill.alexa.timezone import TimeZones
 from skill.alexa.turn import RECORD_KEY, STATE_KEY, TurnReader, TurnRequest
-from skill.alexa.wire import written_once
+from skill.alexa.wire_response import written_once
 from skill.clock import Clock, utc_now
 from skill.content.loader import Content, LocaleContent
 from skill.core.machine import (
@@ -249,7 +249,7 @@ class Speech(NamedTuple):
 @functools.lru_cache(maxsize=512)
 def _ask_speech(rendered: Rendered) -> tuple[SsmlOutputSpeech, Reprompt, StandardCard | None]:
     """The ASK objects that say ``rendered`` (its words, reprompt and card), made once and
-    shared by every response that says it: never changed after (``wire.written_once``)."""
+    shared by every response that says it: never changed after (``wire_response.written_once``)."""
     said = SsmlOutputSpeech(ssml=rendered.ssml)  # <speak> once
     reprompt = Reprompt(output_speech=SsmlOutputSpeech(ssml=rendered.reprompt or ssml.speak("")))
     card = None if rendered.card is None else written_once(

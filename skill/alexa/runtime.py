@@ -39,8 +39,8 @@ from skill.alexa.wire import (
     BadRequest,
     check_envelope,
     request_envelope,
-    response_json,
 )
+from skill.alexa.wire_response import response_json
 from skill.clock import Clock, utc_now
 from skill.content.loader import Content, load_content
 from skill.storage.record import Store

@@ -1,21 +1,21 @@
-"""The Alexa wire format: request JSON to the ASK objects the SDK reads, response objects to JSON.
+"""The Alexa wire format, requests: the JSON envelope to the ASK objects the SDK reads.
 
-The request path skips the SDK's generic, reflective serializer both ways (it is about two
-thirds of the hello-world skill's time per request). ``request_envelope`` builds complete ASK
-objects for what the SDK and the handlers read (session, user, application, device, the request
-with its type, id, time, locale and, for an intent, the intent with its slots), so the SDK's
-idioms (``is_intent_name``, ``get_slot``, ``get_device_id``) work; ``response_json`` writes the
-response objects out directly. ``tests/alexa/test_wire.py`` compares both with the SDK's own
-serializer. Request types without a fast path go through the SDK's serializer.
+Both halves of the wire format (responses: ``skill.alexa.wire_response``) skip the SDK's
+generic, reflective serializer (about two thirds of the hello-world skill's time per request).
+``request_envelope`` builds complete ASK objects for what the SDK and the handlers read
+(session, user, application, device, the request with its type, id, time, locale and, for an
+intent, the intent with its slots and their resolutions), so the SDK's idioms
+(``is_intent_name``, ``get_slot``, ``get_device_id``) work. ``tests/alexa/test_wire.py``
+compares both halves with the SDK's own serializer. Request types, and parts of a request, that
+the fast path does not know go through the SDK's deserializer.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import enum
 import functools
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any
 
 from ask_sdk_model import (
     Application,
@@ -26,7 +26,6 @@ from ask_sdk_model import (
     IntentRequest,
     LaunchRequest,
     RequestEnvelope,
-    ResponseEnvelope,
     Session,
     SessionEndedRequest,
     Slot,
@@ -47,11 +46,7 @@ from ask_sdk_model.slu.entityresolution import (
     ValueWrapper,
 )
 
-from skill.alexa.memo import Memo
 from skill.errors import BadRequest
-from skill.output.screen import WireJson
-
-T = TypeVar("T")
 
 
 def check_envelope(event: Any) -> None:
@@ -236,14 +231,15 @@ def _model(data: Mapping[str, Any] | None, model: str, where: str) -> Any:
 
 
 @functools.cache
-def _serializer() -> Any:
+def sdk_serializer() -> Any:
+    """The SDK's own serializer, for what the fast paths do not know (imported when needed)."""
     from ask_sdk_core.serialize import DefaultSerializer
 
     return DefaultSerializer()
 
 
 def _sdk_read(data: Any, model: str) -> Any:
-    return _serializer()._DefaultSerializer__deserialize(data, model)  # no JSON round trip
+    return sdk_serializer()._DefaultSerializer__deserialize(data, model)  # no JSON round trip
 
 
 class JsonAttributes(dict):
@@ -253,14 +249,15 @@ class JsonAttributes(dict):
     __slots__ = ()
 
     def __deepcopy__(self, memo: Any) -> dict[str, Any]:
-        return _json_copy(self)
+        return json_copy(self)
 
 
-def _json_copy(value: Any) -> Any:
+def json_copy(value: Any) -> Any:
+    """A copy of a JSON value (its dicts and lists new)."""
     if type(value) is dict or type(value) is JsonAttributes:
-        return {key: _json_copy(item) for key, item in value.items()}
+        return {key: json_copy(item) for key, item in value.items()}
     if type(value) is list:
-        return [_json_copy(item) for item in value]
+        return [json_copy(item) for item in value]
     return value  # str, int, float, bool, None: immutable (anything else is shared, as JSON is)
 
 
@@ -335,74 +332,3 @@ def _timestamp(value: Any) -> dt.datetime | None:
         return dt.datetime.fromisoformat(value)
     except (TypeError, ValueError):
         raise BadRequest("request.timestamp is not an ISO 8601 time") from None
-
-
-# -- response: the ASK objects -> JSON -----------------------------------------------------------
-
-
-def response_json(envelope: ResponseEnvelope) -> dict[str, Any]:
-    """The response envelope as JSON, keys in the SDK's order. Session attributes are JSON
-    already (``skill.alexa.codec`` writes them) and pass through as they are."""
-    out: dict[str, Any] = {"version": envelope.version}
-    if envelope.session_attributes is not None:
-        out["sessionAttributes"] = envelope.session_attributes
-    if envelope.user_agent is not None:
-        out["userAgent"] = envelope.user_agent
-    if envelope.response is not None:
-        out["response"] = to_json(envelope.response)
-    return out
-
-
-def to_json(obj: Any) -> Any:
-    """What the SDK's ``DefaultSerializer.serialize`` returns, without its per-call reflection:
-    model attributes that are None are left out; enums become values, times ISO strings. JSON
-    already in wire form (the Echo Show's document) passes through as it is."""
-    if type(obj) in _AS_IS:
-        return obj
-    if obj is None or isinstance(obj, str | int | float | bytes):  # bool is an int
-        return obj
-    if isinstance(obj, dict):
-        return {key: to_json(value) for key, value in obj.items()}
-    if type(obj) is list:
-        return [value if type(value) in _AS_IS else to_json(value) for value in obj]
-    if isinstance(obj, list | tuple):
-        return type(obj)(to_json(value) for value in obj)
-    if isinstance(obj, enum.Enum):
-        return obj.value
-    if isinstance(obj, dt.datetime | dt.date):
-        return obj.isoformat()
-    written = _WRITTEN.get(id(obj))
-    if written is not None and written[0] is obj:
-        return _json_copy(written[1])
-    fields = _model_fields(type(obj))
-    if fields is None:  # not an ASK model (e.g. Decimal): the SDK's serializer knows
-        return _serializer().serialize(obj)
-    out = {}
-    for attr, key in fields:
-        value = getattr(obj, attr)
-        if value is not None:
-            out[key] = value if type(value) in _AS_IS else to_json(value)
-    return out
-
-
-_AS_IS = frozenset({str, int, float, bool, bytes, WireJson})  # written out as they are
-
-
-def written_once(obj: T) -> T:
-    """``obj``, an ASK model object that many responses share and nobody changes, with its
-    JSON written now: ``to_json`` hands out copies of that instead of walking it each time.
-    The memo holds the object, so its ``id`` names it while it is there."""
-    _WRITTEN.put(id(obj), (obj, to_json(obj)))
-    return obj
-
-
-_WRITTEN = Memo(4096)  # id -> (the object, its JSON)
-
-
-@functools.cache
-def _model_fields(cls: type) -> tuple[tuple[str, str], ...] | None:
-    types = getattr(cls, "deserialized_types", None)
-    if not isinstance(types, dict):
-        return None
-    names = getattr(cls, "attribute_map", {})
-    return tuple((attr, names.get(attr, attr)) for attr in types)

@@ -2,7 +2,7 @@
 
 Requests in: ``wire.request_envelope`` builds the same ASK objects as ``DefaultSerializer``
 (intent, slots and resolutions included), so the SDK's idioms work in handlers. Responses out:
-``wire.response_json`` writes the same JSON as ``DefaultSerializer.serialize``.
+``wire_response.response_json`` writes the same JSON as ``DefaultSerializer.serialize``.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from ask_sdk_core.serialize import DefaultSerializer
 from ask_sdk_core.utils import get_slot, get_supported_interfaces, is_intent_name
 from ask_sdk_model import RequestEnvelope
 
-from skill.alexa import wire
+from skill.alexa import wire, wire_response
 from skill.alexa.intents import INTENT_EVENTS
 from skill.alexa.runtime import SkillConfig, SkillRuntime
 from skill.alexa.turn import Turn
@@ -113,7 +113,7 @@ def test_responses_out_match_the_sdk(runtime, requests_seen):
     for event in requests_seen:
         envelope = wire.request_envelope(event)
         response = runtime.skill.invoke(request_envelope=envelope, context=Turn(event))
-        assert wire.response_json(response) == SERIALIZER.serialize(response)
+        assert wire_response.response_json(response) == SERIALIZER.serialize(response)
 
 
 def test_the_sdk_idioms_work_on_the_fast_path():
@@ -158,8 +158,9 @@ def test_handlers_read_a_copy_of_the_session_attributes():
 def test_parts_written_once_come_out_as_the_sdk_writes_them_and_as_copies():
     from ask_sdk_model.ui import Reprompt, SsmlOutputSpeech
 
-    reprompt = wire.written_once(Reprompt(output_speech=SsmlOutputSpeech(ssml="<speak>a</speak>")))
-    first = wire.to_json(reprompt)
+    said = SsmlOutputSpeech(ssml="<speak>a</speak>")
+    reprompt = wire_response.written_once(Reprompt(output_speech=said))
+    first = wire_response.to_json(reprompt)
     assert first == SERIALIZER.serialize(reprompt)
     first["outputSpeech"]["ssml"] = "<speak>changed by a reader</speak>"
-    assert wire.to_json(reprompt) == SERIALIZER.serialize(reprompt)  # the next one is intact
+    assert wire_response.to_json(reprompt) == SERIALIZER.serialize(reprompt)  # the next: intact
