@@ -8,11 +8,10 @@ the intent, the device's screen and the Alexa API access.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from ask_sdk_core.handler_input import HandlerInput
 
@@ -38,8 +37,9 @@ class Turn:
     lambda_context: Any = None
 
 
-@dataclass(frozen=True)
-class TurnRequest:
+class TurnRequest(NamedTuple):
+    """What the turn needs to know about the request (a tuple: made on every turn, cheaply)."""
+
     kind: str  # "LaunchRequest", "IntentRequest", "SessionEndedRequest", ...
     locale: str  # one this skill speaks
     user_id: str | None
@@ -48,21 +48,12 @@ class TurnRequest:
     continues: bool  # an open session carried on (not new, not a launch)
     attributes: Mapping[str, Any]  # the session attributes sent (only if ``continues``)
     intent: Mapping[str, Any] | None  # the intent as JSON (name, slots)
-    time: dt.datetime  # the request's time (aware)
-    zone: dt.tzinfo  # the device's time zone (or the locale's offset)
+    local_time: dt.datetime  # the request's time in the device's time zone
+    today: str  # the user's day: the request's date in the device's time zone (ISO)
     apl: bool  # the device shows APL screens
     api_endpoint: str | None
     api_token: str | None
     consent: tuple[str, str | None] | None = None  # a voice-consent answer and the time asked
-
-    @functools.cached_property
-    def local_time(self) -> dt.datetime:
-        return self.time.astimezone(self.zone)
-
-    @functools.cached_property
-    def today(self) -> str:
-        """The user's day: the request's date in the device's time zone."""
-        return self.local_time.date().isoformat()
 
 
 class TurnReader:
@@ -90,12 +81,14 @@ class TurnReader:
         intent = envelope.part(raw, "request", "intent") if kind == "IntentRequest" else None
         consent = (reminders.consent_answer(envelope.part(raw, "request"))
                    if kind == reminders.CONSENT_REQUEST else None)
+        local_time = self.time_of(request).astimezone(zone)
         return TurnRequest(
             kind=kind, locale=locale, user_id=_user_id(env),
             session_id=session.session_id if session is not None else None,
             in_session=session is not None,
             continues=continues, attributes=attributes, intent=intent,
-            time=self.time_of(request), zone=zone, apl=screen.supports_apl(raw),
+            local_time=local_time, today=local_time.date().isoformat(),
+            apl=screen.supports_apl(raw),
             api_endpoint=endpoint, api_token=token, consent=consent)
 
     def time_of(self, request: Any) -> dt.datetime:
