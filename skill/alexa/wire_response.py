@@ -40,32 +40,33 @@ def to_json(obj: Any) -> Any:
     """What the SDK's ``DefaultSerializer.serialize`` returns, without its per-call reflection:
     model attributes that are None are left out; enums become values, times ISO strings. JSON
     already in wire form (the Echo Show's document) passes through as it is."""
-    if type(obj) in _AS_IS:
+    kind = type(obj)
+    if kind in _AS_IS:
         return obj
+    fields = _model_fields(kind)
+    if fields is not None:  # an ASK model object (the usual case after plain values)
+        written = _WRITTEN.get(id(obj))
+        if written is not None and written[0] is obj:
+            return json_copy(written[1])
+        out = {}
+        for attr, key in fields:
+            value = getattr(obj, attr)
+            if value is not None:
+                out[key] = value if type(value) in _AS_IS else to_json(value)
+        return out
     if obj is None or isinstance(obj, str | int | float | bytes):  # bool is an int
         return obj
     if isinstance(obj, dict):
         return {key: to_json(value) for key, value in obj.items()}
-    if type(obj) is list:
+    if kind is list:
         return [value if type(value) in _AS_IS else to_json(value) for value in obj]
     if isinstance(obj, list | tuple):
-        return type(obj)(to_json(value) for value in obj)
+        return kind(to_json(value) for value in obj)
     if isinstance(obj, enum.Enum):
         return obj.value
     if isinstance(obj, dt.datetime | dt.date):
         return obj.isoformat()
-    written = _WRITTEN.get(id(obj))
-    if written is not None and written[0] is obj:
-        return json_copy(written[1])
-    fields = _model_fields(type(obj))
-    if fields is None:  # not an ASK model (e.g. Decimal): the SDK's serializer knows
-        return sdk_serializer().serialize(obj)
-    out = {}
-    for attr, key in fields:
-        value = getattr(obj, attr)
-        if value is not None:
-            out[key] = value if type(value) in _AS_IS else to_json(value)
-    return out
+    return sdk_serializer().serialize(obj)  # not an ASK model (e.g. Decimal): the SDK knows
 
 
 _AS_IS = frozenset({str, int, float, bool, bytes, WireJson})  # written out as they are
