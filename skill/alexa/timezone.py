@@ -15,11 +15,15 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from urllib.parse import quote
+
+from skill.alexa import http_get
 
 log = logging.getLogger(__name__)
 
 TIMEOUT_SECONDS = 0.8  # the whole turn has 8 s; the day can come from the locale instead
 CACHE_SIZE = 10_000  # devices remembered per process
+ANSWER_LIMIT = 8 * 1024  # bytes: a zone name is a short JSON string
 RETRY_FAILED_AFTER = 600.0  # seconds before a device whose zone could not be read is asked again
 
 # (api_endpoint, device_id, token) -> an IANA zone name, or None
@@ -28,20 +32,14 @@ Fetch = Callable[[str, str, str], str | None]
 
 def fetch_time_zone(api_endpoint: str, device_id: str, token: str) -> str | None:
     """The device's zone name from the Alexa Settings API, or None."""
-    import urllib.error  # only here: urllib.request costs milliseconds at cold start
-    import urllib.parse
-    import urllib.request
-
     if not api_endpoint.startswith("https://") and not _is_local(api_endpoint):
         return None
-    url = (api_endpoint.rstrip("/") + "/v2/devices/" + urllib.parse.quote(device_id, safe="")
+    url = (api_endpoint.rstrip("/") + "/v2/devices/" + quote(device_id, safe="")
            + "/settings/System.timeZone")
-    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}",
-                                                   "Accept": "application/json"})
+    headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:
-            name = json.loads(response.read(256).decode("utf-8"))
-    except (urllib.error.URLError, TimeoutError, OSError, ValueError) as e:
+        name = json.loads(http_get.get(url, headers, TIMEOUT_SECONDS, limit=ANSWER_LIMIT))
+    except (OSError, ValueError) as e:  # TimeoutError and HttpError are OSErrors
         log.info("time zone: %s; the locale's offset is used", type(e).__name__)
         return None
     return name if isinstance(name, str) else None
