@@ -164,6 +164,8 @@ class _Reader:
         return self.get(obj, key, field, dict)
 
     def check_placeholders(self, text: str, field: str) -> None:
+        if "{" not in text and "}" not in text:  # most texts: nothing to parse
+            return
         try:
             names = {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
         except ValueError as e:
