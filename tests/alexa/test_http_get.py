@@ -152,6 +152,7 @@ def test_a_refused_connection_is_an_oserror():
     ("http:///x", HEADERS),
     ("http://127.0.0.1:99999/x", HEADERS),
     ("http://127.0.0.1:1/a b", HEADERS),
+    ("http://b\u00fccher.invalid/x", HEADERS),
     ("http://127.0.0.1:1/x", {"Authorization": "Bearer a\r\nX-Injected: 1"}),
     ("http://127.0.0.1:1/x", {"Authorization": "Bearer caf\u00e9"}),
 ])
