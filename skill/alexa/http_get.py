@@ -62,12 +62,13 @@ _tls: ssl.SSLContext | None = None
 
 
 def _default_tls() -> ssl.SSLContext:
-    """The system's trusted roots, hostnames checked; built once per process."""
+    """The system's trusted roots, hostnames checked (as urllib's); built once per process."""
     global _tls
     if _tls is None:
         import ssl
 
         _tls = ssl.create_default_context()
+        _tls.set_alpn_protocols(["http/1.1"])  # as http.client offers
     return _tls
 
 
