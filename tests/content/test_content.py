@@ -149,3 +149,17 @@ def test_a_broken_file_is_reported_even_with_a_cache(tree):
     (tree / "en-US" / "faq.yaml").write_text("topics: [unclosed", encoding="utf-8")
     with pytest.raises(ContentError, match="not valid YAML"):
         load_from(tree)
+
+
+def test_the_loaded_content_cannot_be_changed(content):
+    lc = content.for_locale("en-US")
+    step, topic = lc.steps[0], next(iter(lc.faq.values()))
+    for record, name in ((content, "locales"), (lc, "prompts"), (lc.rate, "per_second"),
+                         (step, "title"), (topic, "answer")):
+        with pytest.raises(AttributeError):
+            setattr(record, name, "changed")
+    with pytest.raises(TypeError):
+        lc.prompts["goodbye"] = ("changed",)
+    with pytest.raises(TypeError):
+        step.cues["lift"] = "changed"
+    assert lc.prompt("goodbye") != "changed"
