@@ -167,14 +167,23 @@ def check_tree(target: Path) -> None:
             raise PackageError(f"the artifact lacks {needed}")
 
 
-def parse_content(target: Path) -> None:
-    """Ship the content parsed (skill.content.files), so a cold start need not import PyYAML."""
+def cache_tag(python: str) -> str:
+    """``cpython-313``: the tag of the runtime's ``.pyc`` and of its parsed content."""
+    return subprocess.run([python, "-I", "-c", "import sys; print(sys.implementation.cache_tag)"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+
+
+def parse_content(target: Path, python: str) -> None:
+    """Ship the content parsed (skill.content.files) by the runtime's Python, so a cold start
+    need not import PyYAML (the artifact's own PyYAML parses it: its pure-Python part where
+    the wheel's extension is for another machine)."""
     code = ("import sys; sys.path.insert(0, '.'); from pathlib import Path; "
             "from skill.content.loader import load_from; load_from(Path('content'))")
-    # -B: this Python's own bytecode must not land in the artifact
-    result = subprocess.run([sys.executable, "-I", "-B", "-c", code], cwd=target,
+    # -B: bytecode is compiled afterwards, unchecked (compile_bytecode)
+    result = subprocess.run([python, "-I", "-B", "-c", code], cwd=target,
                             capture_output=True, text=True)
-    if result.returncode != 0 or not (target / "content" / "__pycache__").is_dir():
+    cache = target / "content" / "__pycache__" / f"parsed.{cache_tag(python)}.marshal"
+    if result.returncode != 0 or not cache.is_file():
         raise PackageError(f"could not parse the content:\n{result.stderr[-2000:]}")
 
 
@@ -188,11 +197,11 @@ def compile_bytecode(target: Path, python: str) -> None:
 
 
 def check_bytecode(target: Path, python: str) -> None:
-    """Only the runtime's bytecode: a ``.pyc`` of another Python is dead weight."""
-    tag = subprocess.run([python, "-I", "-c", "import sys; print(sys.implementation.cache_tag)"],
-                         capture_output=True, text=True, check=True).stdout.strip()
-    stray = sorted(str(p.relative_to(target)) for p in target.rglob("*.pyc")
-                   if not p.name.endswith(f".{tag}.pyc"))
+    """Only the runtime's bytecode and parsed content: another Python's is dead weight."""
+    tag = cache_tag(python)
+    stray = sorted(str(p.relative_to(target)) for p in target.rglob("*")
+                   if p.suffix == ".pyc" and not p.name.endswith(f".{tag}.pyc")
+                   or p.suffix == ".marshal" and p.name != f"parsed.{tag}.marshal")
     if stray:
         raise PackageError(f"bytecode of another Python in the artifact: {stray[:3]}")
 
@@ -207,7 +216,7 @@ def build_tree(target: Path, python: str, platforms: tuple[str, ...]) -> None:
     shutil.rmtree(target / "bin", ignore_errors=True)  # console scripts: no use on Lambda
     copy_sources(target)
     check_tree(target)
-    parse_content(target)
+    parse_content(target, python)
     compile_bytecode(target, python)
     check_bytecode(target, python)
 

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 from skill.alexa.runtime import SkillConfig, SkillRuntime
+from skill.alexa.timezone import TimeZones
 from skill.storage.record import Store
 
 SKILL_ID_ENV = "KNEE_ROUTINE_SKILL_ID"
@@ -46,6 +47,7 @@ def store_from_env(database: str | Path | None = None) -> Store:
     return SQLiteStore(database if database is not None else database_from_env())
 
 
-def runtime_from_env() -> SkillRuntime:
+def runtime_from_env(time_zones: TimeZones | None = None) -> SkillRuntime:
     """The skill as the environment configures it (store, skill id check)."""
-    return SkillRuntime(SkillConfig(persistence=store_from_env(), skill_id=skill_id_from_env()))
+    return SkillRuntime(SkillConfig(persistence=store_from_env(), skill_id=skill_id_from_env(),
+                                     time_zones=time_zones))

@@ -9,7 +9,6 @@ a pain question, "yes" is a health answer).
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from typing import Any
 
@@ -60,6 +59,8 @@ def user_hash(user_id: str) -> str:
     """A short, stable pseudonym: the same user is one id across lines, never in clear."""
     hashed = _hashes.get(user_id)
     if hashed is None:
+        import hashlib  # only when requests are logged: loading OpenSSL's costs a cold start
+
         hashed = hashlib.sha256(user_id.encode("utf-8", "replace")).hexdigest()[:16]
         if len(_hashes) >= 4096:
             _hashes.clear()  # a bound, not an LRU: active users come back at once

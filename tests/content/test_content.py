@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 
 import pytest
@@ -83,17 +84,64 @@ def test_invalid_yaml_and_missing_files_are_reported(tree):
         load_from(tree)
 
 
+def parsed_by_a_new_process(tree) -> list[str]:
+    """The files a fresh load of ``tree`` parses (the rest come from the cache)."""
+    from skill.content.files import ContentFiles
+    from skill.content.loader import load_locale, load_routine
+
+    files = ContentFiles(tree)
+    routine = load_routine(files, tree / "routine.yaml")
+    for locale in LOCALES:
+        load_locale(files, tree / locale, locale, routine)
+    return files.parsed
+
+
 def test_parsed_content_is_kept_and_an_edited_file_is_read_afresh(tree):
-    from skill.content.files import CACHE, ContentFiles
+    from skill.content.files import CACHE
 
     first = load_from(tree)
     assert (tree / CACHE).is_file()
-    assert ContentFiles(tree).cached is not None  # the next process needs no YAML parsing
+    assert parsed_by_a_new_process(tree) == []  # the next process needs no YAML parsing
     edit(tree / "en-US" / "prompts.yaml", lambda d: d.update(goodbye="See you soon."))
-    assert ContentFiles(tree).cached is None  # the fingerprint no longer matches
+    assert parsed_by_a_new_process(tree) == ["en-US/prompts.yaml"]
     second = load_from(tree)
     assert second.for_locale("en-US").prompt("goodbye") == "See you soon."
     assert first.for_locale("en-US").prompt("goodbye") != "See you soon."
+    assert parsed_by_a_new_process(tree) == []  # kept again, as edited
+
+
+def test_an_edit_of_the_same_size_and_time_is_read_afresh(tree):
+    path = tree / "en-US" / "prompts.yaml"
+    before = load_from(tree).for_locale("en-US").prompt("goodbye")
+    stat = path.stat()
+    text = path.read_text(encoding="utf-8")
+    changed = before.replace(before[0], "Z" if before[0] != "Z" else "Y", 1)
+    assert len(changed.encode()) == len(before.encode()) and text.count(before) >= 1
+    path.write_text(text.replace(before, changed), encoding="utf-8")
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert path.stat().st_size == stat.st_size
+    assert load_from(tree).for_locale("en-US").prompt("goodbye") == changed
+
+
+@pytest.mark.parametrize("damage", [b"", b"garbage", None])
+def test_a_damaged_cache_is_ignored_and_written_again(tree, damage):
+    from skill.content.files import CACHE
+
+    expected = load_from(tree)
+    cache = tree / CACHE
+    good = cache.read_bytes()
+    cache.write_bytes(good[: len(good) // 2] if damage is None else damage)
+    assert load_from(tree) == expected
+    assert cache.read_bytes() == good
+    assert parsed_by_a_new_process(tree) == []
+
+
+def test_a_tree_where_no_cache_can_be_written_loads_all_the_same(tree):
+    expected = load_from(tree)
+    shutil.rmtree(tree / "__pycache__")
+    (tree / "__pycache__").write_text("not a directory", encoding="utf-8")
+    assert load_from(tree) == expected
+    assert "en-US/prompts.yaml" in parsed_by_a_new_process(tree)  # nothing kept: parsed again
 
 
 def test_a_broken_file_is_reported_even_with_a_cache(tree):
@@ -101,3 +149,17 @@ def test_a_broken_file_is_reported_even_with_a_cache(tree):
     (tree / "en-US" / "faq.yaml").write_text("topics: [unclosed", encoding="utf-8")
     with pytest.raises(ContentError, match="not valid YAML"):
         load_from(tree)
+
+
+def test_the_loaded_content_cannot_be_changed(content):
+    lc = content.for_locale("en-US")
+    step, topic = lc.steps[0], next(iter(lc.faq.values()))
+    for record, name in ((content, "locales"), (lc, "prompts"), (lc.rate, "per_second"),
+                         (step, "title"), (topic, "answer")):
+        with pytest.raises(AttributeError):
+            setattr(record, name, "changed")
+    with pytest.raises(TypeError):
+        lc.prompts["goodbye"] = ("changed",)
+    with pytest.raises(TypeError):
+        step.cues["lift"] = "changed"
+    assert lc.prompt("goodbye") != "changed"

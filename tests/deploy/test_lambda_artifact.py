@@ -162,6 +162,7 @@ def test_artifact_ships_compiled_code_and_content_but_not_boto3(built):
         n for n in names if n.endswith(".py")
         and f"{n.rpartition('/')[0]}/__pycache__/{Path(n).stem}.{tag}.pyc".lstrip("/") not in names)
     assert missing == [], f"modules without {tag} bytecode: {missing[:5]}"
+    assert f"content/__pycache__/parsed.{tag}.marshal" in names, "the content, parsed"
 
 
 def test_artifact_ships_only_what_runs_on_lambda(built):
@@ -174,7 +175,8 @@ def test_artifact_ships_only_what_runs_on_lambda(built):
     assert not [n for n in names if "/static/" in n]
     tag = subprocess.run([python, "-I", "-c", "import sys; print(sys.implementation.cache_tag)"],
                          capture_output=True, text=True, check=True).stdout.strip()
-    stray = [n for n in names if n.endswith(".pyc") and not n.endswith(f".{tag}.pyc")]
+    stray = [n for n in names if n.endswith(".pyc") and not n.endswith(f".{tag}.pyc")
+             or n.endswith(".marshal") and not n.endswith(f"/parsed.{tag}.marshal")]
     assert stray == []
 
 
