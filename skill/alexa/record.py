@@ -15,8 +15,7 @@ import logging
 import random
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from skill.alexa import codec
 from skill.alexa.memo import Memo, json_key
@@ -39,8 +38,7 @@ class WriteConflict(RuntimeError):
     """Other devices kept writing the record; this turn's change could not be applied."""
 
 
-@dataclass(frozen=True)
-class DayDone:
+class DayDone(NamedTuple):
     """A routine finished on ``day``: what it added, and the progress it was counted from."""
 
     day: str | None
@@ -49,8 +47,7 @@ class DayDone:
     counted_from: str | None  # last_day before it
 
 
-@dataclass(frozen=True)
-class Change:
+class Change(NamedTuple):
     """What a turn changed in the profile, to apply to whatever the store holds now."""
 
     values: tuple[tuple[str, Any], ...] = ()  # fields set to these values
@@ -92,8 +89,7 @@ def change_between(before: Profile, after: Profile, repairs: tuple[str, ...] = (
     return Change(tuple(values), day_done)
 
 
-@dataclass(frozen=True)
-class Loaded:
+class Loaded(NamedTuple):
     """A user's record as this turn found it."""
 
     profile: Profile

@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from ask_sdk_core.handler_input import HandlerInput
@@ -29,8 +28,7 @@ RECORD_KEY = "record"  # session attribute: the incarnation of the stored record
 
 
 
-@dataclass(frozen=True)
-class Turn:
+class Turn(NamedTuple):
     """The context the runtime hands the SDK: the request as JSON, and Lambda's context."""
 
     raw: Mapping[str, Any]

@@ -1,6 +1,7 @@
 """The machine's vocabulary: phases, events, prompts, positions, profile, state, outcome.
 
-Pure data (frozen dataclasses), JSON-serialisable through ``skill.alexa.codec``.
+Pure data (named tuples for the small values, frozen dataclasses for profile, state and
+outcome), JSON-serialisable through ``skill.alexa.codec``.
 """
 
 from __future__ import annotations
@@ -9,16 +10,19 @@ import dataclasses
 import functools
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 T = TypeVar("T")
 
 
 def replace(obj: T, **changes: Any) -> T:
-    """``dataclasses.replace`` for this module's frozen dataclasses, without its per-call field
-    walk (a machine step makes several): a copy of ``obj`` with ``changes``. They have no
-    ``__post_init__`` and no fields outside ``__init__``, so the copy is what ``__init__``
-    would build; an unknown field name is a ``TypeError``, as with ``dataclasses.replace``."""
+    """A copy of ``obj`` with ``changes``, for this module's values: its named tuples and
+    frozen dataclasses (``dataclasses.replace`` without its per-call field walk: a machine step
+    makes several). The dataclasses have no ``__post_init__`` and no fields outside
+    ``__init__``, so the copy is what ``__init__`` would build; an unknown field name is a
+    ``TypeError``, as with ``dataclasses.replace``."""
+    if isinstance(obj, tuple):
+        return obj._replace(**changes)  # type: ignore[attr-defined]
     cls = type(obj)
     if not changes.keys() <= _field_names(cls):
         unknown = sorted(changes.keys() - _field_names(cls))
@@ -86,8 +90,7 @@ class EventKind(StrEnum):
 PAIN_PHASES = frozenset({Phase.PAIN_SHARP, Phase.PAIN_SWELLING, Phase.PAIN_MILD})
 
 
-@dataclass(frozen=True)
-class Event:
+class Event(NamedTuple):
     kind: EventKind
     number: int | None = None  # go to step N (1-based, as spoken)
     topic: str | None = None  # FAQ topic id
@@ -98,8 +101,7 @@ class Event:
     today: str | None = None  # ISO date of the request, in the user's time zone
 
 
-@dataclass(frozen=True)
-class Prompt:
+class Prompt(NamedTuple):
     key: str
     params: tuple[tuple[str, Any], ...] = ()
 
@@ -123,8 +125,7 @@ _BARE_PROMPTS: dict[str, Prompt] = {}  # prompts without parameters, made once (
 AT_INTRO = -1  # Position.cursor while the step's intro is the last thing done
 
 
-@dataclass(frozen=True)
-class Position:
+class Position(NamedTuple):
     step: int = 0  # 0-based
     cursor: int = AT_INTRO  # AT_INTRO, or j: set j was narrated (done)
 
@@ -147,8 +148,7 @@ class Profile:
     weaker_side: str | None = None  # "left" | "right": an extra set on that side
 
 
-@dataclass(frozen=True)
-class Said:
+class Said(NamedTuple):
     """The last routine words, kept for "repeat" (detours such as help are not kept)."""
 
     speech: tuple[Prompt, ...]

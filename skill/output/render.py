@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import functools
 import math
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from skill.content.loader import LocaleContent
 from skill.core.machine import DEFAULT_EQUIPMENT, Outcome, Prompt
@@ -29,14 +28,12 @@ GET_READY_SECONDS = 3.0  # silence before "starting now", at a set after a resum
 FINAL_SECONDS = 5  # a held rest or move says "five more seconds" this long before its end
 
 
-@dataclass(frozen=True)
-class Card:
+class Card(NamedTuple):
     title: str
     text: str
 
 
-@dataclass(frozen=True)
-class NarratedSet:
+class NarratedSet(NamedTuple):
     """A timed set's SSML fragment and how long it takes to say, counted while it is built."""
 
     ssml: str
@@ -60,8 +57,7 @@ class _Narration:
         return NarratedSet(" ".join(self.parts), self.seconds)
 
 
-@dataclass(frozen=True)
-class Rendered:
+class Rendered(NamedTuple):
     ssml: str
     reprompt: str | None
     card: Card | None

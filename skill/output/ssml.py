@@ -8,8 +8,8 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 _TEXT_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
 _ATTRIBUTE_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"})
@@ -87,8 +87,7 @@ _TOKEN = re.compile(r"<(/?)([\w:-]+)([^>]*?)(/?)>|([^<]+)", re.S)
 _ATTRIBUTE = re.compile(r"([\w:-]+)\s*=\s*(\"[^\"]*\"|'[^']*')")
 
 
-@dataclass(frozen=True)
-class Piece:
+class Piece(NamedTuple):
     """One run of SSML as heard: text (``written`` as shown, ``spoken`` as the TTS says it, at
     ``rate`` percent), a pause of ``pause`` seconds, or an audio clip (``audio``)."""
 

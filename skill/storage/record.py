@@ -15,10 +15,10 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from types import MappingProxyType
+from typing import Any, NamedTuple, Protocol
 
-EMPTY: Mapping[str, Any] = {}
+EMPTY: Mapping[str, Any] = MappingProxyType({})
 
 TURN_STORE_SECONDS = 4.5  # all store calls of one turn; the rest of Alexa's 8 s is for us
 PROBE_SECONDS = 0.5  # GET /health answers within 1 s, with room for the HTTP around it
@@ -50,13 +50,12 @@ class Deadline:
         return left
 
 
-@dataclass(frozen=True)
-class Stored:
+class Stored(NamedTuple):
     """A user's record as read: nothing stored is ``Stored()`` (version 0, no gen)."""
 
     version: int = 0
     gen: str | None = None
-    data: Mapping[str, Any] = field(default_factory=dict)
+    data: Mapping[str, Any] = EMPTY  # the JSON document (never changed once read)
 
     @property
     def exists(self) -> bool:
