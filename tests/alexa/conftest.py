@@ -9,6 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from tests.support.helpers import serving_in_thread
+from tests.support.settings_api import SettingsApi
 from tests.support.skill_servers import http_skill, lambda_skill
 
 
@@ -50,3 +51,11 @@ def alexa_api():
     AlexaApi.status = 201
     with serving_in_thread(ThreadingHTTPServer(("127.0.0.1", 0), AlexaApi)) as server:
         yield f"http://127.0.0.1:{server.server_port}", AlexaApi
+
+
+@pytest.fixture
+def api():
+    """The Alexa Settings API on loopback (device id -> time zone)."""
+    fake = SettingsApi()
+    yield fake
+    fake.close()

@@ -13,15 +13,8 @@ from skill.alexa.timezone import TimeZones, fetch_time_zone
 from skill.errors import BadRequest
 from skill.storage.record import Deadline
 from skill.storage.sqlite import SQLiteStore
-from tests.alexa.test_user_day import LATE_EVENING_UTC, SettingsApi
+from tests.alexa.test_user_day import LATE_EVENING_UTC
 from tests.support.envelopes import APP_ID, Session, launch
-
-
-@pytest.fixture
-def api():
-    fake = SettingsApi()
-    yield fake
-    fake.close()
 
 
 @pytest.fixture

@@ -1,0 +1,53 @@
+"""The Alexa Settings API's time-zone call on loopback, for the tests of the user's day."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+class SettingsApi:
+    """A stand-in for the Alexa Settings API: device id -> zone (or an HTTP status, or a delay)."""
+
+    def __init__(self) -> None:
+        self.zones: dict[str, object] = {}
+        self.calls: list[tuple[str, str]] = []  # (path, authorization)
+        api = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                api.calls.append((self.path, self.headers.get("Authorization", "")))
+                device = self.path.split("/")[3]
+                answer = api.zones.get(device, 404)
+                if isinstance(answer, float):
+                    time.sleep(answer)
+                    answer = "Asia/Tokyo"
+                if isinstance(answer, int):
+                    self.send_response(answer)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                body = json.dumps(answer).encode()
+                try:
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                except OSError:  # the skill stopped waiting (the slow case)
+                    pass
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
