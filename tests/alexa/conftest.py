@@ -56,6 +56,5 @@ def alexa_api():
 @pytest.fixture
 def api():
     """The Alexa Settings API on loopback (device id -> time zone)."""
-    fake = SettingsApi()
-    yield fake
-    fake.close()
+    with SettingsApi() as fake:
+        yield fake

@@ -11,11 +11,10 @@ import json
 import os
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 
@@ -24,6 +23,7 @@ from skill.hosting import settings
 from skill.storage import dynamodb as dynamo
 from tests.storage.moto import ROOT, Dynamo, aws_env, lambda_process, moto_server  # noqa: F401 (tests/deploy uses them)
 from tests.support.envelopes import Session
+from tests.support.helpers import LoopbackHttp
 
 NEXT, PAUSE, RESUME = "AMAZON.NextIntent", "AMAZON.PauseIntent", "AMAZON.ResumeIntent"
 TURNS_TO_STEP = {2: 4, 3: 7}  # NextIntents after launch that reach the step's instructions
@@ -160,7 +160,7 @@ def test_table_gone_mid_session_keeps_the_users_place(moto_url, table, dynamo_db
     assert dynamo_db.item(table, "mid")["attributes"]["profile"]["disclaimer_heard"] is True
 
 
-class ThrottlingProxy:
+class ThrottlingProxy(LoopbackHttp):
     """A loopback proxy in front of moto that answers PutItem like a throttled table."""
 
     def __init__(self, upstream: str) -> None:
@@ -206,19 +206,7 @@ class ThrottlingProxy:
             def log_message(self, *args) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self) -> ThrottlingProxy:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(5)
+        super().__init__(Handler)
 
 
 def test_a_brief_throttle_is_absorbed_by_one_retry(moto_url, table, dynamo_db, skill_on):

@@ -7,7 +7,8 @@ import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Self
 
 POLL_S = 0.02  # how often an in-thread server looks for shutdown (the stdlib's 0.5 s is slow)
 
@@ -57,6 +58,24 @@ def serving_in_thread(server: Any) -> Iterator[Any]:
         server.shutdown()
         server.server_close()
         thread.join(5)
+
+
+class LoopbackHttp:
+    """An ``http.server`` handler class served in a thread on a free loopback port, for the
+    length of a ``with`` block; ``url`` is its address."""
+
+    def __init__(self, handler: type[BaseHTTPRequestHandler]) -> None:
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self._serving = serving_in_thread(self.server)
+
+    def __enter__(self) -> Self:
+        self._serving.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._serving.__exit__(None, None, None)
 
 
 def prompt_text(content: Any, locale: str, key: str, **params: Any) -> str:
