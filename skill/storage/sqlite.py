@@ -267,9 +267,10 @@ class SQLiteStore:
         if not self.memory:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         era, before = self._era, self._file_stamp()
-        db = sqlite3.connect(self.path, timeout=deadline.remaining(), isolation_level=None,
-                             check_same_thread=False)
+        db = None
         try:
+            db = sqlite3.connect(self.path, timeout=deadline.remaining(), isolation_level=None,
+                                 check_same_thread=False)
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
             if not self.memory:  # the checkpointer thread copies the WAL back, not a turn
@@ -283,7 +284,8 @@ class SQLiteStore:
                 if column not in columns:
                     db.execute(statement)
         except sqlite3.Error as e:
-            db.close()
+            if db is not None:
+                db.close()
             if "locked" in str(e) or "busy" in str(e):
                 raise StoreTimeout(f"the database stayed locked: {e}") from e
             raise StoreError(f"SQLite: {type(e).__name__}: {e}") from e
