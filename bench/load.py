@@ -8,6 +8,7 @@ would need a core of its own. Each wrk run replays a fixed set of prepared reque
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import socket
 import subprocess
@@ -81,6 +82,11 @@ class Server:
                 self.process.kill()
                 self.process.wait()
 
+    def cpu_seconds(self) -> float:
+        """User and system CPU time the server process has used so far (all its threads)."""
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rpartition(")")[2].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def memory_kb(self) -> dict[str, int]:
         """Resident set now and its peak (``VmRSS``, ``VmHWM`` of /proc/PID/status), in KiB."""
         status = Path(f"/proc/{self.process.pid}/status").read_text()
@@ -113,7 +119,9 @@ def run_wrk(server: Server, script: Path, *, connections: int, seconds: float) -
     """One wrk run against ``server``: throughput, p50/p99 latency and errors."""
     command = [wrk_path(), "-t1", f"-c{connections}", f"-d{seconds:g}s", "--timeout", "10s",
                "-s", str(script), server.url]
+    cpu_before = server.cpu_seconds()
     done = subprocess.run(command, capture_output=True, text=True, check=False)
+    cpu_used = server.cpu_seconds() - cpu_before
     if done.returncode != 0:
         raise RuntimeError(f"wrk failed against {server.name}: {done.stderr[-1000:]}")
     line = next((ln for ln in done.stdout.splitlines() if ln.startswith("{")), None)
@@ -128,4 +136,6 @@ def run_wrk(server: Server, script: Path, *, connections: int, seconds: float) -
         "p99_ms": round(summary["p99_us"] / 1000, 2),
         "requests": summary["requests"],
         "errors": summary["status_errors"] + summary["socket_errors"],
+        # the server's CPU per request: steadier than requests/s on a machine others share
+        "cpu_ms_per_request": round(cpu_used * 1000 / max(1, summary["requests"]), 3),
     }

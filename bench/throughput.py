@@ -164,6 +164,7 @@ def _summary(runs: list[dict]) -> dict[str, Any]:
         "rps": round(median([r["rps"] for r in runs]), 1),
         "p50_ms": round(median([r["p50_ms"] for r in runs]), 2),
         "p99_ms": round(median([r["p99_ms"] for r in runs]), 2),
+        "cpu_ms_per_request": round(median([r["cpu_ms_per_request"] for r in runs]), 3),
         "errors": sum(r["errors"] for r in runs),
         "requests": sum(r["requests"] for r in runs),
         "rps_each_round": [r["rps"] for r in runs],

@@ -4,13 +4,15 @@
 serves, it turns on ``faulthandler``, so a fatal signal (SIGSEGV, or SIGBUS when SQLite's WAL
 index cannot be mapped) writes "Fatal Python error" and every thread's traceback to stderr
 instead of killing the process without a word, and it rate-limits waitress's "Task queue depth"
-warnings (under a sustained overload they came several times a second, for hours).
+warnings (under a sustained overload they came several times a second, for hours). Its
+connections are ``QuietChannel``s: the main loop does not spin while a worker writes a response.
 The JSON logs live in ``skill.hosting.request_log``.
 """
 
 from __future__ import annotations
 
 import faulthandler
+import functools
 import logging
 import sys
 import threading
@@ -38,14 +40,52 @@ QUEUE_WARNING_INTERVAL_S = 60.0
 
 
 def serve(app: Flask, *, host: str, port: int, threads: int | None = None) -> None:
-    from waitress.server import create_server
-
     enable_fault_traceback()
     limit_queue_warnings()
-    settings = {**WAITRESS_SETTINGS, **({"threads": threads} if threads else {})}
-    server = create_server(app, host=host, port=port, **settings)
+    server = create_server(app, host=host, port=port, threads=threads)
     server.print_listen("Serving on http://{}:{}")
     server.run()
+
+
+def create_server(app: Any, *, host: str, port: int, threads: int | None = None) -> Any:
+    """waitress's server with ``WAITRESS_SETTINGS``, its connections ``QuietChannel``s."""
+    from waitress.server import BaseWSGIServer
+    from waitress.server import create_server as waitress_server
+
+    settings = {**WAITRESS_SETTINGS, **({"threads": threads} if threads else {})}
+    server = waitress_server(app, host=host, port=port, **settings)
+    listeners = [server] if isinstance(server, BaseWSGIServer) else \
+        [s for s in server.map.values() if isinstance(s, BaseWSGIServer)]
+    for listener in listeners:
+        listener.channel_class = quiet_channel_class()
+    return server
+
+
+@functools.cache
+def quiet_channel_class() -> type:
+    """waitress's connection, not polled for writing while its worker thread writes it.
+
+    A worker sends its response itself, holding the connection's output lock (``send_bytes``
+    is 1); the ``send`` releases the GIL, and the worker must get it back before it lets go of the
+    lock. Meanwhile waitress's main loop saw the connection writable, polled, found the lock
+    taken, and polled again at once, over and over, holding the GIL the worker was waiting for:
+    at 64 connections the server spent most of its time in that loop and its throughput
+    collapsed. Here a connection whose worker holds the lock is not writable; the worker wakes
+    the main loop when it is done with the request (``pull_trigger``), as it always did, and
+    anything it left unsent is written then."""
+    from waitress.channel import HTTPChannel
+
+    class QuietChannel(HTTPChannel):
+        def writable(self) -> bool:
+            if self.total_outbufs_len and self.requests and not (
+                    self.will_close or self.close_when_flushed):
+                lock = self.outbuf_lock
+                if not lock.acquire(False):
+                    return False  # the worker is writing: handle_write could not take it
+                lock.release()
+            return bool(super().writable())
+
+    return QuietChannel
 
 
 def enable_fault_traceback() -> None:

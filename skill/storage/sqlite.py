@@ -1,8 +1,10 @@
 """The embedded store: one row per user in a SQLite file (WAL mode), versioned writes.
 
-Connections come from a small pool, one per call in flight, so reads never wait for each other
-(in WAL mode readers do not block); writes take one lock first, so SQLite never sees two of our
-writers at once (no busy waits between our own threads). Faults are survived without a restart:
+Reads take a connection from a small pool, one per read in flight, so they never wait for each
+other (in WAL mode readers do not block); writes take one lock and the writer's own connection,
+so SQLite never sees two of our writers at once (no busy waits between our own threads) and the
+writer's page cache is not invalidated by another connection's writes. Faults are survived
+without a restart:
 - any SQLite error closes the connection, and every pooled one is replaced (a garbled page
   restored, a lock released or disk space freed needs nothing more);
 - before each call the file's identity (device, inode) is compared with the one opened: a
@@ -89,7 +91,8 @@ class SQLiteStore:
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
         self.memory = self.path == ":memory:"  # one database per connection: one connection
-        self._idle: list[_Conn] = []  # list.pop and list.append are atomic: no lock to take
+        self._idle: list[_Conn] = []  # readers; list.pop and .append are atomic: no lock
+        self._writer: _Conn | None = None  # used under the write lock only
         self._open: set[_Conn] = set()  # every connection, pooled or in use (to close them)
         self._write_lock = threading.Lock()  # one writer at a time (and every call in memory)
         self._state_lock = threading.Lock()  # the file's stamp and era: changed rarely
@@ -99,7 +102,8 @@ class SQLiteStore:
         self._checkpointer = _Checkpointer(self.path, weakref.ref(self))
         if not faulthandler.is_enabled():  # a fatal signal (SIGBUS on a broken -shm) says why
             faulthandler.enable(file=sys.stderr)
-        self._give(self._take(Deadline(10.0), False), False)  # fail at start-up, not later
+        # Fail at start-up, not later (in memory: the one connection, the writer's).
+        self._give(self._take(Deadline(10.0), self.memory), self.memory)
 
     # -- the record interface (skill.storage.record.Store) ---------------------------------------
 
@@ -188,16 +192,15 @@ class SQLiteStore:
         try:
             if not self.memory and self._file_stamp() != self._known:
                 self._changed()
-            era, idle = self._era, self._idle
-            while True:
-                try:
-                    conn = idle.pop()
-                except IndexError:
-                    conn = self._connect(deadline)
-                    break
-                if conn.era == era:
-                    break
-                self._close(conn)
+            era = self._era
+            if exclusive:  # the writer's own connection: its page cache stays warm
+                conn = self._writer
+                if conn is None or conn.era != era:
+                    if conn is not None:
+                        self._close(conn)
+                    conn = self._writer = self._connect(deadline)
+            else:
+                conn = self._pooled(era, deadline)
             wait_ms = max(1, int(deadline.remaining() * 1000))
             if abs(wait_ms - conn.busy_ms) > 250:  # about the same (±¼ s): keep it
                 try:
@@ -211,10 +214,21 @@ class SQLiteStore:
                 lock.release()
             raise
 
+    def _pooled(self, era: int, deadline: Deadline) -> _Conn:
+        idle = self._idle
+        while True:
+            try:
+                conn = idle.pop()
+            except IndexError:
+                return self._connect(deadline)
+            if conn.era == era:
+                return conn
+            self._close(conn)
+
     def _give(self, conn: _Conn, exclusive: bool) -> None:
-        if exclusive:
+        if exclusive:  # the writer keeps its connection (``_take`` checks its era)
             self._write_lock.release()
-        if conn.era == self._era and len(self._idle) < MAX_IDLE:
+        elif conn.era == self._era and len(self._idle) < MAX_IDLE:
             self._idle.append(conn)
         else:
             self._close(conn)
@@ -226,6 +240,7 @@ class SQLiteStore:
             self._era += 1
             self._close(conn)
         if exclusive:
+            self._writer = None
             self._write_lock.release()
         if "locked" in str(e) or "busy" in str(e):
             return StoreTimeout(f"the database stayed locked: {e}")
@@ -267,9 +282,10 @@ class SQLiteStore:
         if not self.memory:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         era, before = self._era, self._file_stamp()
-        db = sqlite3.connect(self.path, timeout=deadline.remaining(), isolation_level=None,
-                             check_same_thread=False)
+        db = None
         try:
+            db = sqlite3.connect(self.path, timeout=deadline.remaining(), isolation_level=None,
+                                 check_same_thread=False)
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
             if not self.memory:  # the checkpointer thread copies the WAL back, not a turn
@@ -283,7 +299,8 @@ class SQLiteStore:
                 if column not in columns:
                     db.execute(statement)
         except sqlite3.Error as e:
-            db.close()
+            if db is not None:
+                db.close()
             if "locked" in str(e) or "busy" in str(e):
                 raise StoreTimeout(f"the database stayed locked: {e}") from e
             raise StoreError(f"SQLite: {type(e).__name__}: {e}") from e

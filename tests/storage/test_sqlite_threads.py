@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from skill.storage.record import Deadline, Stored, new_gen
+from skill.storage.record import Deadline, Stored, StoreError, new_gen
 from skill.storage.sqlite import SQLiteStore
 
 THREADS = 8
@@ -142,5 +142,23 @@ def test_after_the_file_is_deleted_the_new_ones_wal_is_still_copied_back(tmp_pat
                  "the new file's WAL copied into it")
         assert store.read("after-the-delete", soon()).data == {"count": 1}
         assert store.read("before", soon()) == Stored()
+    finally:
+        store.close()
+
+
+def test_a_file_that_cannot_be_opened_is_a_store_error_until_it_can(tmp_path):
+    db = tmp_path / "gone.sqlite3"
+    store = SQLiteStore(db)
+    try:
+        add_one(store, "before", "count")
+        for suffix in ("", "-wal", "-shm"):
+            (tmp_path / f"gone.sqlite3{suffix}").unlink(missing_ok=True)
+        db.mkdir()  # a directory where the database was: SQLite cannot open it
+        with pytest.raises(StoreError):
+            store.read("before", soon())
+        db.rmdir()
+        assert store.read("before", soon()) == Stored(), "a new, empty file"
+        add_one(store, "after", "count")
+        assert store.read("after", soon()).data == {"count": 1}
     finally:
         store.close()
