@@ -1,4 +1,4 @@
-"""A stand-in for the Alexa Settings API on loopback, as the tests use one.
+"""The Alexa Settings API on loopback for the benchmark: the tests' stand-in, one zone for all.
 
 Every turn of the skill reads the device's time zone (``GET {apiEndpoint}/v2/devices/{id}/
 settings/System.timeZone``), once per device and process. The envelopes the benchmark sends
@@ -8,35 +8,16 @@ machine (as from Alexa's API), not as a name lookup that fails in an offline san
 
 from __future__ import annotations
 
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from tests.support.settings_api import SettingsApi
 
 ZONE = "Asia/Tokyo"  # the ja-JP locale's own offset: the same day either way
 
-_server: ThreadingHTTPServer | None = None
-
-
-class _Handler(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
-        if not self.path.endswith("/settings/System.timeZone"):
-            self.send_error(404)
-            return
-        body = f'"{ZONE}"'.encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
+_api: SettingsApi | None = None
 
 
 def url() -> str:
-    """The stand-in's base URL (started on first use, for the rest of the process)."""
-    global _server
-    if _server is None:
-        _server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        _server.daemon_threads = True
-        threading.Thread(target=_server.serve_forever, daemon=True).start()
-    return f"http://127.0.0.1:{_server.server_address[1]}"
+    """The stand-in's base URL (started on first use, served for the rest of the process)."""
+    global _api
+    if _api is None:
+        _api = SettingsApi(default=ZONE).__enter__()
+    return _api.url

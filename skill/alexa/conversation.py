@@ -33,6 +33,7 @@ from skill.alexa.memo import Memo
 from skill.alexa.record import Loaded, RecordKeeper, change_between, session_record
 from skill.alexa.timezone import TimeZones
 from skill.alexa.turn import RECORD_KEY, STATE_KEY, TurnReader, TurnRequest
+from skill.alexa.wire import json_copy
 from skill.alexa.wire_response import written_once
 from skill.clock import Clock, utc_now
 from skill.content.loader import Content, LocaleContent
@@ -126,8 +127,8 @@ class Conversation:
                 return None
             if not self.says_in_locale(known, request.locale):
                 return None
-            if key is not None:
-                self.states.put(key, (codec.state_to_dict(known, profile=False), known))
+            if key is not None:  # a copy: the request's JSON may be changed by its sender
+                self.states.put(key, (json_copy(saved), known))
         state = replace(known, profile=profile)
         day_ok = state.today is None or state.today <= request.today
         return state if day_ok and is_consistent(state, self.content.routine) else None
@@ -188,9 +189,8 @@ class Conversation:
             return None
         written = codec.state_to_dict(outcome.state, profile=False)
         key = _state_key(request, written)
-        if key is not None:  # a copy of its own: the response's may be changed by its reader
-            self.states.put(key, (codec.state_to_dict(outcome.state, profile=False),
-                                  outcome.state))
+        if key is not None:  # a copy: the response's JSON may be changed by its reader
+            self.states.put(key, (json_copy(written), outcome.state))
         return {STATE_KEY: written, RECORD_KEY: gen}
 
     # -- render ---------------------------------------------------------------------------------

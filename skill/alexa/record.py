@@ -114,7 +114,7 @@ class RecordKeeper:
 
     def profile_of(self, stored: Stored, today: str | None) -> tuple[Profile, tuple[str, ...]]:
         """The stored profile, each value checked for meaning; the dropped ones named (and
-        logged once per process)."""
+        logged when this process first reads them)."""
         data = stored.data.get("profile")
         key = json_key(data)
         known = self.profiles.get((key, today)) if key is not None else None

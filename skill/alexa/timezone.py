@@ -117,11 +117,6 @@ def _askable(device_id: str | None, api_endpoint: str | None, token: str | None)
     return bool(device_id and api_endpoint and token and len(device_id) <= 256)
 
 
-def local_day(moment: dt.datetime, zone: dt.tzinfo) -> str:
-    """The ISO date of ``moment`` (aware) in ``zone``."""
-    return moment.astimezone(zone).date().isoformat()
-
-
 def _zone_named(name: str | None) -> dt.tzinfo | None:
     if not name or len(name) > 64:
         return None

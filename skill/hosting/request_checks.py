@@ -94,8 +94,7 @@ def check_request(event: Any, body: bytes | None = None) -> Any:
             continue
         for key in keys:
             value = holder.get(key)
-            if type(value) is str and (len(value) > MAX_ID_CHARS or not (
-                    value.isprintable() or _UNCLEAN.search(value) is None)):
+            if type(value) is str and (len(value) > MAX_ID_CHARS or not _is_clean(value)):
                 raise UntrustedText(f"{'.'.join((*prefix, key))} is not clean text")
     if _may_hold_unclean(body) and not _clean(event, (attributes, slots), 0):
         raise UntrustedText("the request holds text that is not clean (a control character "
@@ -126,63 +125,36 @@ def _bounded(node: Any, max_chars: int, depth: int) -> bool:
         if depth > MAX_DEPTH:
             return False
         for k, v in node.items():
-            if len(k) > max_chars or not _is_clean(k):
+            if len(k) > max_chars or not _is_clean(k) or not _bounded(v, max_chars, depth + 1):
                 return False
-            if not _leaf_bounded(v, max_chars, depth):
-                return False
-        return True
-    if kind is list:
+    elif kind is list:
         if depth > MAX_DEPTH:
             return False
         for item in node:
-            if not _leaf_bounded(item, max_chars, depth):
+            if not _bounded(item, max_chars, depth + 1):
                 return False
-    return True  # None, True, False
-
-
-def _leaf_bounded(v: Any, max_chars: int, depth: int) -> bool:
-    """``_bounded`` for a value inside a dict or list: the common leaves without a call more."""
-    kind = type(v)
-    if kind is str:
-        return len(v) <= max_chars and (v.isprintable() or _UNCLEAN.search(v) is None)
-    if kind is bool or v is None:
-        return True
-    if kind is int or kind is float:
-        return -MAX_ATTRIBUTE_NUMBER <= v <= MAX_ATTRIBUTE_NUMBER
-    return _bounded(v, max_chars, depth + 1)
+    return True  # None, True, False, and what held only these
 
 
 def _clean(node: Any, skip: tuple[Any, ...], depth: int) -> bool:
     """Whether every string (and key) under ``node``, outside ``skip``, is clean text."""
     kind = type(node)
+    if kind is str:
+        return _is_clean(node)
     if kind is dict:
         if depth > MAX_DEPTH:
             return False
         if node is skip[0] or node is skip[1]:
             return True
         for k, v in node.items():
-            if type(k) is str and not (k.isprintable() or _UNCLEAN.search(k) is None):
+            if (type(k) is str and not _is_clean(k)) or not _clean(v, skip, depth + 1):
                 return False
-            kv = type(v)
-            if kv is str:
-                if not (v.isprintable() or _UNCLEAN.search(v) is None):
-                    return False
-            elif (kv is dict or kv is list) and not _clean(v, skip, depth + 1):
-                return False
-        return True
-    if kind is list:
+    elif kind is list:
         if depth > MAX_DEPTH:
             return False
         for item in node:
-            ki = type(item)
-            if ki is str:
-                if not (item.isprintable() or _UNCLEAN.search(item) is None):
-                    return False
-            elif (ki is dict or ki is list) and not _clean(item, skip, depth + 1):
+            if not _clean(item, skip, depth + 1):
                 return False
-        return True
-    if kind is str:
-        return _is_clean(node)
     return True
 
 

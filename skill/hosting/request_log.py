@@ -9,7 +9,7 @@ answered about pain: no conversation phase, and no pain or yes/no intent (in a p
 
 The request line is built as text (no ``json.dumps`` of a dict, no ``LogRecord`` formatting per
 field); when the JSON handler of ``configure_json_logging`` is the only one listening, it is
-built in one pass from the request (``fast_request_line``) and written straight to its stream.
+written straight to its stream.
 """
 
 from __future__ import annotations
@@ -26,13 +26,9 @@ from typing import Any
 from flask import Flask, Response, g, request
 
 from skill.hosting.turn_log import (
-    _EMPTY,
-    PRIVATE_INTENTS,
     REQUEST_LOGGER,
-    _get,
     request_log,
     turn_fields,
-    user_hash,
 )
 
 
@@ -104,14 +100,12 @@ class _Clocked:
 
 def write_request_line(method: str, path: str, status: int, latency_ms: float | None,
                        event: Any, reply: Any, rejected: str | None) -> None:
+    fields = request_fields(method, path, status, latency_ms, event, reply, rejected)
+    line = request_line(time.time(), fields)
     handler = _only_json_handler()
     if handler is None:  # someone else listens too (tests, an embedding app): the usual way
-        fields = request_fields(method, path, status, latency_ms, event, reply, rejected)
-        request_log.info("request", extra={"fields": fields,
-                                           "json_line": request_line(time.time(), fields)})
+        request_log.info("request", extra={"fields": fields, "json_line": line})
         return
-    line = fast_request_line(time.time(), method, path, status, latency_ms, event, reply,
-                             rejected)
     fd = _descriptor(handler)
     if fd is None:
         with handler.lock:  # type: ignore[union-attr]
@@ -156,49 +150,6 @@ def request_fields(method: str, path: str, status: int, latency_ms: float | None
         fields["reason"] = rejected
         fields.pop("user", None)
     return fields
-
-
-def fast_request_line(created: float, method: str, path: str, status: int,
-                      latency_ms: float | None, event: Any, reply: Any,
-                      rejected: str | None) -> str:
-    """``request_line(created, request_fields(...))``, built in one pass with no dict between
-    (the tests hold the two equal): the fields of ``turn_fields``, in its order."""
-    out = ['{"time": "', _stamp(created), _HEAD, ', "method": ', _quote(method),
-           ', "path": ', _quote(path), f', "status": {status!r}']
-    append = out.append
-    if latency_ms is not None:
-        append(f', "latency_ms": {round(latency_ms, 2)!r}')
-    if event is not None:
-        req = event.get("request") if type(event) is dict else None
-        if type(req) is not dict:
-            req = _EMPTY
-        value = req.get("requestId")
-        if type(value) is str:
-            append(', "request_id": ' + _quote(value[:100]))
-        value = req.get("type")
-        if type(value) is str:
-            append(', "type": ' + _quote(value[:100]))
-        value = req.get("locale")
-        if type(value) is str:
-            append(', "locale": ' + _quote(value[:100]))
-        value = _get(req, "intent").get("name")
-        if type(value) is str and value not in PRIVATE_INTENTS:
-            append(', "intent": ' + _quote(value[:100]))
-        if not rejected:  # a refused request: no user in the log at all
-            value = (_get(_get(_get(event, "context"), "System"), "user").get("userId")
-                     or _get(_get(event, "session"), "user").get("userId"))
-            if type(value) is str:
-                append(f', "user": "{user_hash(value)}"')
-        value = _get(_get(reply, "sessionAttributes"), "state").get("pos")
-        if type(value) is list and value and type(value[0]) is int:
-            append(f', "step": {value[0] + 1!r}')
-        value = _get(reply, "response").get("shouldEndSession")
-        if type(value) is bool:
-            append(', "end_session": true' if value else ', "end_session": false')
-    if rejected:
-        append(', "reason": ' + _quote(rejected))
-    append("}")
-    return "".join(out)
 
 
 def request_line(created: float, fields: dict[str, Any]) -> str:

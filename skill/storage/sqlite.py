@@ -242,9 +242,7 @@ class SQLiteStore:
         if exclusive:
             self._writer = None
             self._write_lock.release()
-        if "locked" in str(e) or "busy" in str(e):
-            return StoreTimeout(f"the database stayed locked: {e}")
-        return StoreError(f"SQLite: {type(e).__name__}: {e}")
+        return _store_error(e)
 
     def _changed(self) -> None:
         """The file is not as our connections left it: new connections from here on. While
@@ -301,9 +299,7 @@ class SQLiteStore:
         except sqlite3.Error as e:
             if db is not None:
                 db.close()
-            if "locked" in str(e) or "busy" in str(e):
-                raise StoreTimeout(f"the database stayed locked: {e}") from e
-            raise StoreError(f"SQLite: {type(e).__name__}: {e}") from e
+            raise _store_error(e) from e
         conn = _Conn(db, era, int(deadline.remaining() * 1000))  # connect(timeout=) set it
         with self._state_lock:
             self._open.add(conn)
@@ -325,6 +321,13 @@ class SQLiteStore:
         except OSError:
             return None, None
         return (st.st_dev, st.st_ino), (st.st_mtime_ns, st.st_size)
+
+
+def _store_error(e: sqlite3.Error) -> StoreError:
+    """The store's error for a SQLite one: a lock that was not released in time is a timeout."""
+    if "locked" in str(e) or "busy" in str(e):
+        return StoreTimeout(f"the database stayed locked: {e}")
+    return StoreError(f"SQLite: {type(e).__name__}: {e}")
 
 
 class _Checkpointer:

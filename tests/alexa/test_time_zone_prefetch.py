@@ -13,8 +13,8 @@ from skill.alexa.timezone import TimeZones, fetch_time_zone
 from skill.errors import BadRequest
 from skill.storage.record import Deadline
 from skill.storage.sqlite import SQLiteStore
-from tests.alexa.test_user_day import LATE_EVENING_UTC
 from tests.support.envelopes import APP_ID, Session, launch
+from tests.support.settings_api import from_device
 
 
 @pytest.fixture
@@ -28,13 +28,9 @@ def cold_lambda(tmp_path, monkeypatch, api):
 
     def on_device(device: str, app_id: str = APP_ID):
         def send(event: dict) -> dict:
-            system = event["context"]["System"]
-            system["apiEndpoint"] = api.url
-            system["device"]["deviceId"] = device
-            system["application"]["applicationId"] = app_id
+            event["context"]["System"]["application"]["applicationId"] = app_id
             event["session"]["application"]["applicationId"] = app_id
-            event["request"]["timestamp"] = LATE_EVENING_UTC
-            return lambda_function.handler(event, None)
+            return lambda_function.handler(from_device(event, api.url, device), None)
         return send
 
     yield on_device, db

@@ -12,8 +12,7 @@ from skill.alexa.runtime import SkillConfig, SkillRuntime
 from skill.storage.record import Deadline
 from skill.storage.sqlite import SQLiteStore
 from tests.support.envelopes import Session
-
-LATE_EVENING_UTC = "2026-11-25T20:00:00Z"  # Tokyo: the 26th at 05:00; Honolulu: the 25th, 10:00
+from tests.support.settings_api import LATE_EVENING_UTC, from_device
 
 
 @pytest.fixture
@@ -23,11 +22,7 @@ def skill(tmp_path, api):
 
     def send(device: str, stamp: str = LATE_EVENING_UTC):
         def one(event: dict) -> dict:
-            system = event["context"]["System"]
-            system["apiEndpoint"] = api.url
-            system["device"]["deviceId"] = device
-            event["request"]["timestamp"] = stamp
-            return runtime.handle(event)
+            return runtime.handle(from_device(event, api.url, device, stamp))
         return one
 
     yield send, store

@@ -14,6 +14,7 @@ import time
 import requests
 
 from tests.support.envelopes import Session
+from tests.support.helpers import delete_database
 from tests.support.skill_servers import http_skill
 
 NEXT = "AMAZON.NextIntent"
@@ -64,8 +65,7 @@ def test_a_deleted_file_is_noticed_and_a_new_one_opened(tmp_path, caplog):
     db = tmp_path / "deleted.sqlite3"
     with http_skill(db) as (url, send):
         Session(send, user="before").launch()
-        for suffix in ("", "-wal", "-shm"):
-            (tmp_path / f"deleted.sqlite3{suffix}").unlink(missing_ok=True)
+        delete_database(db)
         assert not db.exists()
         later = Session(send, user="after")
         later.launch()

@@ -16,6 +16,7 @@ import pytest
 
 from skill.storage.record import Deadline, Stored, StoreError, new_gen
 from skill.storage.sqlite import SQLiteStore
+from tests.support.helpers import delete_database
 
 THREADS = 8
 ROUNDS = 40
@@ -135,8 +136,7 @@ def test_after_the_file_is_deleted_the_new_ones_wal_is_still_copied_back(tmp_pat
     try:
         add_one(store, "before", "count")
         wait_for(lambda: b"before" in db.read_bytes(), "the first file checkpointed")
-        for suffix in ("", "-wal", "-shm"):
-            (tmp_path / f"renewed.sqlite3{suffix}").unlink(missing_ok=True)
+        delete_database(db)
         add_one(store, "after-the-delete", "count")
         wait_for(lambda: b"after-the-delete" in db.read_bytes(),
                  "the new file's WAL copied into it")
@@ -151,8 +151,7 @@ def test_a_file_that_cannot_be_opened_is_a_store_error_until_it_can(tmp_path):
     store = SQLiteStore(db)
     try:
         add_one(store, "before", "count")
-        for suffix in ("", "-wal", "-shm"):
-            (tmp_path / f"gone.sqlite3{suffix}").unlink(missing_ok=True)
+        delete_database(db)
         db.mkdir()  # a directory where the database was: SQLite cannot open it
         with pytest.raises(StoreError):
             store.read("before", soon())

@@ -8,6 +8,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any, Self
 
 POLL_S = 0.02  # how often an in-thread server looks for shutdown (the stdlib's 0.5 s is slow)
@@ -76,6 +77,12 @@ class LoopbackHttp:
 
     def __exit__(self, *exc: object) -> None:
         self._serving.__exit__(None, None, None)
+
+
+def delete_database(db: Path) -> None:
+    """Delete a SQLite database file with its WAL and shared-memory files, as an operator might."""
+    for suffix in ("", "-wal", "-shm"):
+        db.with_name(db.name + suffix).unlink(missing_ok=True)
 
 
 def prompt_text(content: Any, locale: str, key: str, **params: Any) -> str:

@@ -8,11 +8,14 @@ from http.server import BaseHTTPRequestHandler
 
 from tests.support.helpers import LoopbackHttp
 
+LATE_EVENING_UTC = "2026-11-25T20:00:00Z"  # Tokyo: the 26th at 05:00; Honolulu: the 25th, 10:00
+
 
 class SettingsApi(LoopbackHttp):
-    """A stand-in for the Alexa Settings API: device id -> zone (or an HTTP status, or a delay)."""
+    """A stand-in for the Alexa Settings API: device id -> zone (or an HTTP status, or a delay);
+    ``default`` for any other device."""
 
-    def __init__(self) -> None:
+    def __init__(self, default: object = 404) -> None:
         self.zones: dict[str, object] = {}
         self.calls: list[tuple[str, str]] = []  # (path, authorization)
         api = self
@@ -21,7 +24,7 @@ class SettingsApi(LoopbackHttp):
             def do_GET(self) -> None:
                 api.calls.append((self.path, self.headers.get("Authorization", "")))
                 device = self.path.split("/")[3]
-                answer = api.zones.get(device, 404)
+                answer = api.zones.get(device, default)
                 if isinstance(answer, float):
                     time.sleep(answer)
                     answer = "Asia/Tokyo"
@@ -44,3 +47,12 @@ class SettingsApi(LoopbackHttp):
                 pass
 
         super().__init__(Handler)
+
+
+def from_device(event: dict, api_url: str, device: str, stamp: str = LATE_EVENING_UTC) -> dict:
+    """``event`` as sent by ``device`` at ``stamp``, naming ``api_url`` as Alexa's API."""
+    system = event["context"]["System"]
+    system["apiEndpoint"] = api_url
+    system["device"]["deviceId"] = device
+    event["request"]["timestamp"] = stamp
+    return event
