@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from contextlib import closing
 
 import pytest
 
@@ -107,33 +108,29 @@ def test_a_delete_among_busy_threads_leaves_the_others_records(store):
 
 def test_the_stores_own_checkpoints_are_not_taken_for_an_outside_change(tmp_path, caplog):
     db = tmp_path / "own.sqlite3"
-    store = SQLiteStore(db)
-    try:
-        with caplog.at_level(logging.DEBUG, logger="skill.storage.sqlite"):
-            for n in range(20):
-                add_one(store, f"marker-{n:04d}", "count")
-                wait_for(lambda n=n: f"marker-{n:04d}".encode() in db.read_bytes(),
-                         "the checkpointer copies the WAL into the file")
-                assert store.read(f"marker-{n:04d}", soon()).data == {"count": 1}
-            assert not [r for r in caplog.records if "changed by someone else" in r.getMessage()]
-            # A change from outside is still noticed: a page garbled, then put back.
-            with db.open("r+b") as f:
-                page = f.read(4096)
-                f.seek(0)
-                f.write(bytes(range(256)) * 16)
-            with pytest.raises(Exception, match="SQLite"):
-                store.read("marker-0000", soon())
-            with db.open("r+b") as f:
-                f.write(page)
-            assert store.read("marker-0000", soon()).data == {"count": 1}
-    finally:
-        store.close()
+    with (closing(SQLiteStore(db)) as store,
+          caplog.at_level(logging.DEBUG, logger="skill.storage.sqlite")):
+        for n in range(20):
+            add_one(store, f"marker-{n:04d}", "count")
+            wait_for(lambda n=n: f"marker-{n:04d}".encode() in db.read_bytes(),
+                     "the checkpointer copies the WAL into the file")
+            assert store.read(f"marker-{n:04d}", soon()).data == {"count": 1}
+        assert not [r for r in caplog.records if "changed by someone else" in r.getMessage()]
+        # A change from outside is still noticed: a page garbled, then put back.
+        with db.open("r+b") as f:
+            page = f.read(4096)
+            f.seek(0)
+            f.write(bytes(range(256)) * 16)
+        with pytest.raises(Exception, match="SQLite"):
+            store.read("marker-0000", soon())
+        with db.open("r+b") as f:
+            f.write(page)
+        assert store.read("marker-0000", soon()).data == {"count": 1}
 
 
 def test_after_the_file_is_deleted_the_new_ones_wal_is_still_copied_back(tmp_path):
     db = tmp_path / "renewed.sqlite3"
-    store = SQLiteStore(db)
-    try:
+    with closing(SQLiteStore(db)) as store:
         add_one(store, "before", "count")
         wait_for(lambda: b"before" in db.read_bytes(), "the first file checkpointed")
         delete_database(db)
@@ -142,14 +139,11 @@ def test_after_the_file_is_deleted_the_new_ones_wal_is_still_copied_back(tmp_pat
                  "the new file's WAL copied into it")
         assert store.read("after-the-delete", soon()).data == {"count": 1}
         assert store.read("before", soon()) == Stored()
-    finally:
-        store.close()
 
 
 def test_a_file_that_cannot_be_opened_is_a_store_error_until_it_can(tmp_path):
     db = tmp_path / "gone.sqlite3"
-    store = SQLiteStore(db)
-    try:
+    with closing(SQLiteStore(db)) as store:
         add_one(store, "before", "count")
         delete_database(db)
         db.mkdir()  # a directory where the database was: SQLite cannot open it
@@ -159,5 +153,3 @@ def test_a_file_that_cannot_be_opened_is_a_store_error_until_it_can(tmp_path):
         assert store.read("before", soon()) == Stored(), "a new, empty file"
         add_one(store, "after", "count")
         assert store.read("after", soon()).data == {"count": 1}
-    finally:
-        store.close()
