@@ -16,6 +16,12 @@ without a restart:
   ``busy_timeout``).
 Deleting a user overwrites the freed space (``secure_delete``) and checkpoints the WAL, so no
 copy of the record stays in the file or its WAL.
+
+A record read is kept and served again, without asking SQLite, while nothing has been
+committed to the database since it was read, by any connection of any process
+(``commit_mark.CommitMark``), and the file is the one it was read from: a turn still sees
+every other device's and process's last write, and most turns (a routine's steps write
+nothing) make no SQLite call, each of which hands the interpreter lock to another thread.
 """
 
 from __future__ import annotations
@@ -32,9 +38,10 @@ import weakref
 from collections.abc import Mapping
 from contextlib import suppress
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import quote
 
+from skill.storage.commit_mark import CommitMark
 from skill.storage.record import (
     PROBE_SECONDS,
     Deadline,
@@ -74,6 +81,7 @@ _decode = json.JSONDecoder().decode
 
 FileStamp = tuple[tuple[int, int] | None, tuple[int, int] | None]  # identity, (mtime_ns, size)
 MAX_IDLE = 16  # pooled connections kept; waitress runs 8 worker threads
+MAX_RECENT = 4096  # records kept for reading again (a few hundred bytes each)
 
 
 class _Conn:
@@ -83,6 +91,27 @@ class _Conn:
 
     def __init__(self, db: sqlite3.Connection, era: int, busy_ms: int) -> None:
         self.db, self.era, self.busy_ms = db, era, busy_ms
+
+
+class _Recent(NamedTuple):
+    """Records read in ``era`` while the database's commit mark was ``mark``."""
+
+    era: int
+    mark: bytes | None
+    records: dict[str, Stored]
+
+
+class _NoMark:
+    """An era whose commit mark cannot be read: every read asks SQLite."""
+
+    def __call__(self) -> None:
+        return None
+
+    def close(self) -> None:
+        pass
+
+
+_NO_MARK = _NoMark()
 
 
 class SQLiteStore:
@@ -100,6 +129,8 @@ class SQLiteStore:
         self._known: FileStamp = (None, None)  # the file as our connections last saw it
         self._rewriting = 0  # our own rewrites of the file in flight (checkpoints)
         self._checkpointer = _Checkpointer(self.path, weakref.ref(self))
+        self._mark: tuple[int, CommitMark | _NoMark] = (-1, _NO_MARK)  # era, its mark
+        self._recent = _Recent(-1, None, {})
         if not faulthandler.is_enabled():  # a fatal signal (SIGBUS on a broken -shm) says why
             faulthandler.enable(file=sys.stderr)
         # Fail at start-up, not later (in memory: the one connection, the writer's).
@@ -110,19 +141,32 @@ class SQLiteStore:
     def read(self, user_id: str, deadline: Deadline) -> Stored:
         exclusive = self.memory
         conn = self._take(deadline, exclusive)
+        era = conn.era
+        mark = self._commit_mark(era)()  # before the read: what it reads is at least as new
+        recent = self._recent
+        if mark is not None and recent.mark == mark and recent.era == era:
+            stored = recent.records.get(user_id)
+            if stored is not None:  # nothing committed since it was read
+                self._give(conn, exclusive)
+                return stored
+        elif mark is not None:
+            recent = self._recent = _Recent(era, mark, {})
         try:
             row = conn.db.execute(_SELECT, (user_id,)).fetchone()
         except sqlite3.Error as e:
             raise self._failed(conn, e, exclusive) from e
         self._give(conn, exclusive)
-        if row is None:
-            return Stored()
-        try:
-            data = _decode(row[0])
-        except ValueError:
-            log.warning("a stored record is not JSON: read as empty (it is kept)")
-            data = {}
-        return Stored(row[1], row[2], data if type(data) is dict else {})
+        stored = Stored()
+        if row is not None:
+            try:
+                data = _decode(row[0])
+            except ValueError:
+                log.warning("a stored record is not JSON: read as empty (it is kept)")
+                data = {}
+            stored = Stored(row[1], row[2], data if type(data) is dict else {})
+        if mark is not None and recent.mark == mark and len(recent.records) < MAX_RECENT:
+            recent.records[user_id] = stored
+        return stored
 
     def write(self, user_id: str, expected: Stored, gen: str, data: Mapping[str, Any],
               deadline: Deadline) -> bool:
@@ -178,6 +222,28 @@ class SQLiteStore:
             self._era += 1
             for conn in list(self._open):
                 self._close(conn)
+            self._mark[1].close()
+
+    def _commit_mark(self, era: int) -> CommitMark | _NoMark:
+        """The commit mark of the file this era's connections have open (made on first use;
+        in memory, or when it cannot be read, one that always says "cannot tell")."""
+        made, mark = self._mark
+        if made == era:
+            return mark
+        with self._state_lock:
+            made, mark = self._mark
+            if made == era:
+                return mark
+            if era != self._era:  # the caller's connection is of an era that has ended
+                return _NO_MARK
+            mark.close()
+            try:
+                mark = _NO_MARK if self.memory else CommitMark(self.path, timeout_s=1.0)
+            except (OSError, sqlite3.Error) as e:
+                log.info("records are read from SQLite every time: no commit mark (%s)", e)
+                mark = _NO_MARK
+            self._mark = (era, mark)
+            return mark
 
     # -- the connections -----------------------------------------------------------------------
 
