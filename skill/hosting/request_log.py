@@ -8,16 +8,21 @@ answered about pain: no conversation phase, and no pain or yes/no intent (in a p
 "yes" is a health answer).
 
 The request line is built as text (no ``json.dumps`` of a dict, no ``LogRecord`` formatting per
-field); when the JSON handler of ``configure_json_logging`` is the only one listening, it is
-written straight to its stream.
+field); when the JSON handler of ``configure_json_logging`` is the only one listening, it goes
+straight to that handler's file descriptor, in batches (``LineBatches``): a worker thread only
+queues its line, and a writer thread writes what has gathered every ``BATCH_SECONDS``, so the
+request does not make a system call that hands the interpreter lock to another thread.
 """
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
 import logging
 import os
+import threading
 import time
+from collections import deque
 from contextlib import suppress
 from json import dumps
 from json.encoder import encode_basestring_ascii as _quote  # type: ignore[attr-defined]
@@ -112,14 +117,84 @@ def write_request_line(method: str, path: str, status: int, latency_ms: float | 
             handler.stream.write(line + "\n")
             handler.flush()
         return
-    # One write(2) of the whole line, with no lock held: a worker thread that waits for the
-    # GIL after the write holds up no other thread (a held handler lock made them queue).
-    # Lines are whole (ASCII, a few hundred bytes: atomic on a pipe, and on a file Linux keeps
-    # the offset per write); other records' lines are flushed whole by their handler.
-    data = (line + "\n").encode("ascii", "backslashreplace")
-    with suppress(OSError):
-        while data:
-            data = data[os.write(fd, data):]
+    # ASCII, whole lines: other records' lines are flushed whole by their handler.
+    _batches_for(fd).add((line + "\n").encode("ascii", "backslashreplace"))
+
+
+BATCH_SECONDS = 0.05  # how long a request line may wait to be written
+MAX_QUEUED_LINES = 10_000  # beyond this (the output is stuck) a worker writes them itself
+ATOMIC_BYTES = 4096  # PIPE_BUF: a write this long is not interleaved with other writers'
+
+
+class LineBatches:
+    """Lines for one file descriptor, written by a thread of its own in batches: at most
+    ``BATCH_SECONDS`` after they were added, whole lines in writes of up to ``ATOMIC_BYTES``
+    (so no other writer's text lands inside a line on a pipe). A line is
+    never lost to a stuck output or a stop: past ``MAX_QUEUED_LINES`` the adding thread writes,
+    and ``flush()`` (at exit, and on SIGTERM through ``server.serve``) writes what is left."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self._queued: deque[bytes] = deque()  # append and popleft are atomic: no lock
+        self._wake = threading.Event()
+        self._writer = threading.Thread(target=self._run, name="request-log", daemon=True)
+        self._writer.start()
+
+    def add(self, line: bytes) -> None:
+        queued = self._queued
+        queued.append(line)
+        if len(queued) > MAX_QUEUED_LINES:
+            self.flush()
+        elif not self._wake.is_set():
+            self._wake.set()
+
+    def flush(self) -> None:
+        queued = self._queued
+        chunk: list[bytes] = []
+        size = 0
+        with suppress(IndexError):
+            while True:
+                line = queued.popleft()
+                if size + len(line) > ATOMIC_BYTES and chunk:
+                    self._write(b"".join(chunk))
+                    chunk, size = [], 0
+                chunk.append(line)
+                size += len(line)
+        if chunk:
+            self._write(b"".join(chunk))
+
+    def _write(self, data: bytes) -> None:
+        with suppress(OSError):  # a closed or broken output: the lines cannot be written
+            while data:
+                data = data[os.write(self.fd, data):]
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait()
+            self._wake.clear()
+            time.sleep(BATCH_SECONDS)  # let a batch gather
+            self.flush()
+
+
+def _batches_for(fd: int) -> LineBatches:
+    batches = _batches.get(fd)
+    if batches is None:
+        with _batches_lock:
+            batches = _batches.get(fd)
+            if batches is None:
+                batches = _batches[fd] = LineBatches(fd)
+    return batches
+
+
+_batches: dict[int, LineBatches] = {}
+_batches_lock = threading.Lock()
+
+
+@atexit.register
+def flush_request_lines() -> None:
+    """Writes every request line still queued (at exit, or before the server stops)."""
+    for batches in list(_batches.values()):
+        batches.flush()
 
 
 def _descriptor(handler: logging.Handler) -> int | None:

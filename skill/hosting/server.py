@@ -4,7 +4,8 @@
 serves, it turns on ``faulthandler``, so a fatal signal (SIGSEGV, or SIGBUS when SQLite's WAL
 index cannot be mapped) writes "Fatal Python error" and every thread's traceback to stderr
 instead of killing the process without a word, and it rate-limits waitress's "Task queue depth"
-warnings (under a sustained overload they came several times a second, for hours). Its
+warnings (under a sustained overload they came several times a second, for hours). SIGTERM
+stops it as Ctrl-C does, the request lines still queued written first. Its
 connections are ``QuietChannel``s: the main loop does not spin while a worker writes a response.
 The JSON logs live in ``skill.hosting.request_log``.
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 import faulthandler
 import functools
 import logging
+import signal
 import sys
 import threading
 import time
@@ -21,6 +23,8 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Flask
+
+from skill.hosting.request_log import flush_request_lines
 
 log = logging.getLogger("knee_routine")
 
@@ -43,8 +47,21 @@ def serve(app: Flask, *, host: str, port: int, threads: int | None = None) -> No
     enable_fault_traceback()
     limit_queue_warnings()
     server = create_server(app, host=host, port=port, threads=threads)
+    stop_on_sigterm()
     server.print_listen("Serving on http://{}:{}")
-    server.run()
+    server.run()  # until SIGTERM or Ctrl-C: then its workers finish what they are doing
+    flush_request_lines()
+
+
+def stop_on_sigterm() -> None:
+    """SIGTERM (``systemctl stop``, ``docker stop``) stops the server as Ctrl-C does: the
+    requests in hand are answered and the queued request lines written, not dropped."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _exit)
+
+
+def _exit(signum: int, frame: Any) -> None:
+    raise SystemExit(128 + signum)
 
 
 def create_server(app: Any, *, host: str, port: int, threads: int | None = None) -> Any:

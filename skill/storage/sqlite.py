@@ -7,8 +7,10 @@ writer's page cache is not invalidated by another connection's writes. Faults ar
 without a restart:
 - any SQLite error closes the connection, and every pooled one is replaced (a garbled page
   restored, a lock released or disk space freed needs nothing more);
-- before each call the file's identity (device, inode) is compared with the one opened: a
-  deleted or replaced database is noticed, logged, and a new one opened at the configured path;
+- before each write, and before a read at most every ``FILE_CHECK_SECONDS``, the file's
+  identity (device, inode) is compared with the one opened: a deleted or replaced database is
+  noticed, logged, and a new one opened at the configured path (nothing is written to a file
+  that is gone; a read may be that long behind the file's deletion, never behind a commit);
   a file changed by someone else (its size or time) gets new connections, so nothing is served
   from a page cache the file no longer matches (e.g. a page restored). The store's own changes
   to the file (the checkpointer's, a delete's) are recorded as its own, not taken for others';
@@ -81,6 +83,7 @@ _decode = json.JSONDecoder().decode
 
 FileStamp = tuple[tuple[int, int] | None, tuple[int, int] | None]  # identity, (mtime_ns, size)
 MAX_IDLE = 16  # pooled connections kept; waitress runs 8 worker threads
+FILE_CHECK_SECONDS = 0.1  # reads look at the file's identity at most this often
 MAX_RECENT = 4096  # records kept for reading again (a few hundred bytes each)
 
 
@@ -128,6 +131,7 @@ class SQLiteStore:
         self._era = 0  # a connection opened in an earlier era is closed, not used
         self._known: FileStamp = (None, None)  # the file as our connections last saw it
         self._rewriting = 0  # our own rewrites of the file in flight (checkpoints)
+        self._next_file_check = 0.0  # monotonic time of a read's next look at the file
         self._checkpointer = _Checkpointer(self.path, weakref.ref(self))
         self._mark: tuple[int, CommitMark | _NoMark] = (-1, _NO_MARK)  # era, its mark
         self._recent = _Recent(-1, None, {})
@@ -256,7 +260,8 @@ class SQLiteStore:
                 timeout=deadline.remaining()):
             raise StoreTimeout("the database was busy for the whole of the turn's time")
         try:
-            if not self.memory and self._file_stamp() != self._known:
+            if not self.memory and (exclusive or self._file_check_due()) and \
+                    self._file_stamp() != self._known:
                 self._changed()
             era = self._era
             if exclusive:  # the writer's own connection: its page cache stays warm
@@ -279,6 +284,14 @@ class SQLiteStore:
             if exclusive:
                 lock.release()
             raise
+
+    def _file_check_due(self) -> bool:
+        """Whether a read looks at the file (``os.stat`` hands the interpreter lock on)."""
+        now = time.monotonic()
+        if now < self._next_file_check:
+            return False
+        self._next_file_check = now + FILE_CHECK_SECONDS
+        return True
 
     def _pooled(self, era: int, deadline: Deadline) -> _Conn:
         idle = self._idle

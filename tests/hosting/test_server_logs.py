@@ -7,6 +7,8 @@ import json
 import logging
 import os
 import signal
+import threading
+import time
 
 import pytest
 import requests
@@ -49,6 +51,28 @@ def test_a_pain_conversation_leaves_no_health_answer_in_the_log(tmp_path):
         assert "phase" not in line and line.get("intent") not in PRIVATE_INTENTS
     assert {line.get("intent") for line in lines} == {None, "StartRoutineIntent"}
     assert "pain" not in json.dumps(lines).lower()
+
+
+def test_request_lines_are_written_while_the_server_runs_and_none_is_lost_when_it_stops(tmp_path):
+    with knee_routine_serve(tmp_path, "--dev") as server, requests.Session() as http:
+        def send(doc: dict) -> dict:
+            reply = http.post(server.alexa_url, json=with_timestamp_now(doc), timeout=10)
+            assert reply.status_code == 200, reply.text
+            return reply.json()
+
+        Session(send, user="first").launch()
+        deadline = time.monotonic() + 2
+        while not [line for line in server.json_lines() if line.get("path") == "/alexa"]:
+            assert time.monotonic() < deadline, "no request line within 2 s of the request"
+            time.sleep(0.02)
+        users = 40
+        for n in range(users):
+            Session(send, user=f"user-{n}").launch()
+        # stopped at once (SIGTERM) when the block ends: the lines still queued are written
+    lines = [line for line in server.json_lines() if line.get("path") == "/alexa"]
+    assert len(lines) == 1 + users
+    assert len({line["user"] for line in lines}) == 1 + users
+    assert server.process.returncode == 0, "SIGTERM stops the server as Ctrl-C does"
 
 
 FIELD_VALUES = st.text(max_size=40) | st.integers(-10**6, 10**6) | st.booleans() \
@@ -153,3 +177,42 @@ def test_a_fatal_signal_leaves_a_traceback_in_the_log(tmp_path, fault):
         assert server.process.wait(timeout=10) != 0
     output = server.output()
     assert "Fatal Python error" in output and "Thread" in output, output[-2000:]
+
+
+def test_batched_request_lines_reach_a_pipe_whole_among_other_writers():
+    from skill.hosting.request_log import LineBatches
+
+    read_end, write_end = os.pipe()
+    received = bytearray()
+    reader = threading.Thread(target=lambda: _read_all(read_end, received))
+    reader.start()
+    batches = LineBatches(write_end)
+    sent = {f'{{"n": "{n}", "pad": "{"x" * (n * 37 % 3000)}"}}\n'.encode() for n in range(2000)}
+    others = {f'{{"other": {n}}}\n'.encode() for n in range(300)}
+
+    def add(lines) -> None:
+        for line in lines:
+            batches.add(line)
+
+    def write_others() -> None:
+        for line in others:
+            os.write(write_end, line)
+
+    ordered = sorted(sent)
+    workers = [threading.Thread(target=add, args=(ordered[k::8],)) for k in range(8)]
+    workers.append(threading.Thread(target=write_others))
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    batches.flush()
+    os.close(write_end)
+    reader.join(timeout=10)
+    os.close(read_end)
+    lines = [line + b"\n" for line in bytes(received).split(b"\n")[:-1]]
+    assert sorted(lines) == sorted(sent | others), "every line once, none split or merged"
+
+
+def _read_all(fd: int, into: bytearray) -> None:
+    while chunk := os.read(fd, 65536):
+        into.extend(chunk)

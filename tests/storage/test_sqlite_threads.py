@@ -16,7 +16,7 @@ from contextlib import closing
 import pytest
 
 from skill.storage.record import Deadline, Stored, StoreError, new_gen
-from skill.storage.sqlite import SQLiteStore
+from skill.storage.sqlite import FILE_CHECK_SECONDS, SQLiteStore
 from tests.support.helpers import delete_database
 
 THREADS = 8
@@ -116,11 +116,13 @@ def test_the_stores_own_checkpoints_are_not_taken_for_an_outside_change(tmp_path
                      "the checkpointer copies the WAL into the file")
             assert store.read(f"marker-{n:04d}", soon()).data == {"count": 1}
         assert not [r for r in caplog.records if "changed by someone else" in r.getMessage()]
-        # A change from outside is still noticed: a page garbled, then put back.
+        # A change from outside is still noticed: a page garbled, then put back. (No commit
+        # moved the record, so reads may go on serving it until they next look at the file.)
         with db.open("r+b") as f:
             page = f.read(4096)
             f.seek(0)
             f.write(bytes(range(256)) * 16)
+        time.sleep(FILE_CHECK_SECONDS)
         with pytest.raises(Exception, match="SQLite"):
             store.read("marker-0000", soon())
         with db.open("r+b") as f:
@@ -147,6 +149,7 @@ def test_a_file_that_cannot_be_opened_is_a_store_error_until_it_can(tmp_path):
         add_one(store, "before", "count")
         delete_database(db)
         db.mkdir()  # a directory where the database was: SQLite cannot open it
+        time.sleep(FILE_CHECK_SECONDS)  # when reads next look at the file
         with pytest.raises(StoreError):
             store.read("before", soon())
         db.rmdir()
