@@ -28,13 +28,23 @@ from tests.support.helpers import with_timestamp_now
 from tests.support.live_server import knee_routine_serve
 
 
+def sender(server, http: requests.Session):
+    """``send(envelope)``: the server's answer, stamped now; it must be HTTP 200."""
+    def send(doc: dict) -> dict:
+        reply = http.post(server.alexa_url, json=with_timestamp_now(doc), timeout=10)
+        assert reply.status_code == 200, reply.text
+        return reply.json()
+
+    return send
+
+
+def request_lines(server) -> list[dict]:
+    return [line for line in server.json_lines() if line.get("path") == "/alexa"]
+
+
 def test_a_pain_conversation_leaves_no_health_answer_in_the_log(tmp_path):
     with knee_routine_serve(tmp_path, "--dev") as server, requests.Session() as http:
-        def send(doc: dict) -> dict:
-            reply = http.post(server.alexa_url, json=with_timestamp_now(doc), timeout=10)
-            assert reply.status_code == 200, reply.text
-            return reply.json()
-
+        send = sender(server, http)
         s = Session(send, user="sore-knee")
         s.launch()
         s.say("StartRoutineIntent")
@@ -43,7 +53,7 @@ def test_a_pain_conversation_leaves_no_health_answer_in_the_log(tmp_path):
         s.say("AMAZON.YesIntent")
         s.end()
         turns = 6
-    lines = [line for line in server.json_lines() if line.get("path") == "/alexa"]
+    lines = request_lines(server)
     assert len(lines) == turns
     for line in lines:
         assert line["status"] == 200 and line["latency_ms"] >= 0
@@ -55,21 +65,17 @@ def test_a_pain_conversation_leaves_no_health_answer_in_the_log(tmp_path):
 
 def test_request_lines_are_written_while_the_server_runs_and_none_is_lost_when_it_stops(tmp_path):
     with knee_routine_serve(tmp_path, "--dev") as server, requests.Session() as http:
-        def send(doc: dict) -> dict:
-            reply = http.post(server.alexa_url, json=with_timestamp_now(doc), timeout=10)
-            assert reply.status_code == 200, reply.text
-            return reply.json()
-
+        send = sender(server, http)
         Session(send, user="first").launch()
         deadline = time.monotonic() + 2
-        while not [line for line in server.json_lines() if line.get("path") == "/alexa"]:
+        while not request_lines(server):
             assert time.monotonic() < deadline, "no request line within 2 s of the request"
             time.sleep(0.02)
         users = 40
         for n in range(users):
             Session(send, user=f"user-{n}").launch()
         # stopped at once (SIGTERM) when the block ends: the lines still queued are written
-    lines = [line for line in server.json_lines() if line.get("path") == "/alexa"]
+    lines = request_lines(server)
     assert len(lines) == 1 + users
     assert len({line["user"] for line in lines}) == 1 + users
     assert server.process.returncode == 0, "SIGTERM stops the server as Ctrl-C does"
