@@ -128,10 +128,10 @@ ATOMIC_BYTES = 4096  # PIPE_BUF: a write this long is not interleaved with other
 
 class LineBatches:
     """Lines for one file descriptor, written by a thread of its own in batches: at most
-    ``BATCH_SECONDS`` after they were added, whole lines in writes of up to ``ATOMIC_BYTES``
-    (so no other writer's text lands inside a line on a pipe). A line is
-    never lost to a stuck output or a stop: past ``MAX_QUEUED_LINES`` the adding thread writes,
-    and ``flush()`` (at exit, and on SIGTERM through ``server.serve``) writes what is left."""
+    ``BATCH_SECONDS`` after they were added, whole lines in writes of up to ``ATOMIC_BYTES`` (so
+    no other writer's text lands inside a line on a pipe). No line is lost to a stuck output or
+    a stop: past ``MAX_QUEUED_LINES`` the adding thread writes them itself, and ``flush()`` (at
+    exit, and when ``server.serve`` stops on SIGTERM or Ctrl-C) writes what is left."""
 
     def __init__(self, fd: int) -> None:
         self.fd = fd
