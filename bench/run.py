@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
             expected = results["in_process"]["answers"][scenario.turn(MEASURED, "speaker").name]
             results["http"] = throughput.measure(
                 scenario, workdir, sign, signing["files"] if signing else None, expected=expected,
-                rounds=2 if args.quick else 3, seconds=2 if args.quick else 5)
+                rounds=2 if args.quick else 5, seconds=2 if args.quick else 5)
         results["targets"] = targets(results)
         results["in_process"].pop("answers")  # checked and used; not figures
     finally:
