@@ -25,6 +25,8 @@ from pathlib import Path
 
 import pytest
 import requests
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding
 from werkzeug.serving import make_server
 
 import skill.lambda_function as lambda_function
@@ -166,6 +168,24 @@ def forged_signature(alexa, user):
     return alexa.post(body, headers)
 
 
+def signed_otherwise(how: str) -> Callable:
+    """The right key, but not RSA PKCS#1 v1.5 over SHA-256 of the whole signature."""
+    def send(alexa, user):
+        body = body_of(alexa, user)
+        headers = signed_headers(default_leaf(), body)
+        key = default_leaf().key
+        raw = {
+            "SHA-1": lambda: key.sign(body, padding.PKCS1v15(), hashes.SHA1()),
+            "PSS": lambda: key.sign(body, padding.PSS(padding.MGF1(hashes.SHA256()),
+                                                      padding.PSS.MAX_LENGTH), hashes.SHA256()),
+            "truncated": lambda: base64.b64decode(headers["Signature-256"])[:-1],
+            "the digest": lambda: hashlib.sha256(body).digest(),
+        }[how]()
+        headers["Signature-256"] = base64.b64encode(raw).decode()
+        return alexa.post(body, headers)
+    return send
+
+
 def body_changed_after_signing(alexa, user):
     body = body_of(alexa, user)
     headers = signed_headers(default_leaf(), body)
@@ -231,6 +251,11 @@ def garbage_chain(alexa, user):
 REFUSED = {
     "forged signature": (forged_signature, "signature does not match the body"),
     "body changed after signing": (body_changed_after_signing, "signature does not match"),
+    "signed over SHA-1": (signed_otherwise("SHA-1"), "signature does not match the body"),
+    "signed with PSS": (signed_otherwise("PSS"), "signature does not match the body"),
+    "signature truncated": (signed_otherwise("truncated"), "signature does not match the body"),
+    "the bare digest as signature": (signed_otherwise("the digest"),
+                                     "signature does not match the body"),
     "expired leaf": (served_chain(default_ca().leaf(
         not_before=NOW - dt.timedelta(days=400), not_after=NOW - dt.timedelta(seconds=1))),
         "certificate has expired"),
