@@ -37,7 +37,8 @@ _UNCLEAN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 # Where unclean characters can hide in raw JSON: only behind an escape (a raw control character
 # or a surrogate is not valid JSON or UTF-8) or as U+FFFE/U+FFFF. None of these in the body: no
 # string outside slots and attributes needs looking at (those are always looked at).
-_MAYBE_UNCLEAN_BODY = (b"\\u", b"\\b", b"\\f", b"\xef\xbf\xbe", b"\xef\xbf\xbf")
+_UNCLEAN_ESCAPES = (b"\\u", b"\\b", b"\\f")  # behind a backslash (looked for first)
+_NON_CHARACTERS = (b"\xef\xbf\xbe", b"\xef\xbf\xbf")  # U+FFFE, U+FFFF (behind \xef\xbf)
 
 
 def _is_clean(text: str) -> bool:
@@ -107,7 +108,9 @@ def check_request(event: Any, body: bytes | None = None) -> Any:
 def _may_hold_unclean(body: bytes | None) -> bool:
     if body is None:
         return True  # a parsed event only (Lambda): look at every string
-    return any(part in body for part in _MAYBE_UNCLEAN_BODY)  # memchr speed
+    # One byte (memchr) or two first: the usual body has no escape and no U+FFxx at all.
+    return (b"\\" in body and any(part in body for part in _UNCLEAN_ESCAPES)) or \
+        (b"\xef\xbf" in body and any(part in body for part in _NON_CHARACTERS))
 
 
 def _fits(key: Any, value: Any, max_chars: int) -> bool:
