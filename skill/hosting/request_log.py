@@ -124,19 +124,24 @@ def write_request_line(method: str, path: str, status: int, latency_ms: float | 
 BATCH_SECONDS = 0.05  # how long a request line may wait to be written
 MAX_QUEUED_LINES = 10_000  # beyond this (the output is stuck) a worker writes them itself
 ATOMIC_BYTES = 4096  # PIPE_BUF: a write this long is not interleaved with other writers'
+EXIT_FLUSH_SECONDS = 5.0  # at exit, how long to wait for a flush already writing
 
 
 class LineBatches:
     """Lines for one file descriptor, written by a thread of its own in batches: at most
     ``BATCH_SECONDS`` after they were added, whole lines in writes of up to ``ATOMIC_BYTES`` (so
-    no other writer's text lands inside a line on a pipe). No line is lost to a stuck output or
-    a stop: past ``MAX_QUEUED_LINES`` the adding thread writes them itself, and ``flush()`` (at
-    exit, and when ``server.serve`` stops on SIGTERM or Ctrl-C) writes what is left."""
+    no other writer's text lands inside a line on a pipe), in the order they came. One flush at
+    a time: ``flush()`` returns once what was queued before it is written, whoever wrote it.
+    No line is lost to a stuck output or a stop: past ``MAX_QUEUED_LINES`` the adding thread
+    flushes itself, and ``flush_request_lines()`` (at exit, and when ``server.serve`` stops on
+    SIGTERM or Ctrl-C) writes what is left, waiting at most ``EXIT_FLUSH_SECONDS`` for an
+    output that does not take it."""
 
     def __init__(self, fd: int) -> None:
         self.fd = fd
         self._queued: deque[bytes] = deque()  # append and popleft are atomic: no lock
         self._wake = threading.Event()
+        self._flushing = threading.Lock()
         self._writer = threading.Thread(target=self._run, name="request-log", daemon=True)
         self._writer.start()
 
@@ -148,20 +153,27 @@ class LineBatches:
         elif not self._wake.is_set():
             self._wake.set()
 
-    def flush(self) -> None:
-        queued = self._queued
-        chunk: list[bytes] = []
-        size = 0
-        with suppress(IndexError):
-            while True:
-                line = queued.popleft()
-                if size + len(line) > ATOMIC_BYTES and chunk:
-                    self._write(b"".join(chunk))
-                    chunk, size = [], 0
-                chunk.append(line)
-                size += len(line)
-        if chunk:
-            self._write(b"".join(chunk))
+    def flush(self, timeout_s: float = -1) -> bool:
+        """Writes every queued line; False if another flush held on past ``timeout_s``."""
+        if not self._flushing.acquire(timeout=timeout_s):
+            return False
+        try:
+            queued = self._queued
+            chunk: list[bytes] = []
+            size = 0
+            with suppress(IndexError):
+                while True:
+                    line = queued.popleft()
+                    if size + len(line) > ATOMIC_BYTES and chunk:
+                        self._write(b"".join(chunk))
+                        chunk, size = [], 0
+                    chunk.append(line)
+                    size += len(line)
+            if chunk:
+                self._write(b"".join(chunk))
+        finally:
+            self._flushing.release()
+        return True
 
     def _write(self, data: bytes) -> None:
         with suppress(OSError):  # a closed or broken output: the lines cannot be written
@@ -194,7 +206,12 @@ _batches_lock = threading.Lock()
 def flush_request_lines() -> None:
     """Writes every request line still queued (at exit, or before the server stops)."""
     for batches in list(_batches.values()):
-        batches.flush()
+        batches.flush(EXIT_FLUSH_SECONDS)
+
+
+# A child process (nothing here forks, but an embedding app may) starts with no queued lines:
+# its parent writes them, and the child's writer thread did not survive the fork.
+os.register_at_fork(after_in_child=_batches.clear)
 
 
 def _descriptor(handler: logging.Handler) -> int | None:

@@ -49,13 +49,14 @@ def serve(app: Flask, *, host: str, port: int, threads: int | None = None) -> No
     server = create_server(app, host=host, port=port, threads=threads)
     stop_on_sigterm()
     server.print_listen("Serving on http://{}:{}")
-    server.run()  # until SIGTERM or Ctrl-C: then its workers finish what they are doing
+    server.run()  # until SIGTERM or Ctrl-C
     flush_request_lines()
 
 
 def stop_on_sigterm() -> None:
-    """SIGTERM (``systemctl stop``, ``docker stop``) stops the server as Ctrl-C does: the
-    requests in hand are answered and the queued request lines written, not dropped."""
+    """SIGTERM (``systemctl stop``, ``docker stop``) stops the server as Ctrl-C does: waitress
+    lets its workers finish the requests they are answering (up to 5 s; any still waiting in its
+    queue are not answered), then the queued request lines are written."""
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _exit)
 

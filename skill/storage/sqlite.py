@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 from urllib.parse import quote
 
-from skill.storage.commit_mark import CommitMark
+from skill.storage.commit_mark import CommitMark, commit_mark
 from skill.storage.record import (
     PROBE_SECONDS,
     Deadline,
@@ -109,9 +109,6 @@ class _NoMark:
 
     def __call__(self) -> None:
         return None
-
-    def close(self) -> None:
-        pass
 
 
 _NO_MARK = _NoMark()
@@ -226,10 +223,9 @@ class SQLiteStore:
             self._era += 1
             for conn in list(self._open):
                 self._close(conn)
-            self._mark[1].close()
 
     def _commit_mark(self, era: int) -> CommitMark | _NoMark:
-        """The commit mark of the file this era's connections have open (made on first use;
+        """The commit mark of the file this era's connections have open (found on first use;
         in memory, or when it cannot be read, one that always says "cannot tell")."""
         made, mark = self._mark
         if made == era:
@@ -240,10 +236,9 @@ class SQLiteStore:
                 return mark
             if era != self._era:  # the caller's connection is of an era that has ended
                 return _NO_MARK
-            mark.close()
             try:
-                mark = _NO_MARK if self.memory else CommitMark(self.path, timeout_s=1.0)
-            except (OSError, sqlite3.Error) as e:
+                mark = _NO_MARK if self.memory else commit_mark(self.path)
+            except OSError as e:
                 log.info("records are read from SQLite every time: no commit mark (%s)", e)
                 mark = _NO_MARK
             self._mark = (era, mark)

@@ -222,3 +222,29 @@ def test_batched_request_lines_reach_a_pipe_whole_among_other_writers():
 def _read_all(fd: int, into: bytearray) -> None:
     while chunk := os.read(fd, 65536):
         into.extend(chunk)
+
+
+def test_a_flush_waits_for_the_batch_the_writer_thread_is_writing():
+    """What the server does as it stops: every line queued is written, also those the writer
+    thread took and is still writing to an output that takes them slowly."""
+    from skill.hosting.request_log import LineBatches
+
+    read_end, write_end = os.pipe()
+    received = bytearray()
+
+    def read_slowly() -> None:
+        time.sleep(0.3)  # the pipe fills meanwhile: the writer thread blocks mid-batch
+        _read_all(read_end, received)
+
+    reader = threading.Thread(target=read_slowly)
+    reader.start()
+    batches = LineBatches(write_end)
+    lines = [b'{"n": %d, "pad": "%s"}\n' % (n, b"x" * 200) for n in range(3000)]
+    for line in lines:
+        batches.add(line)
+    time.sleep(0.1)  # the writer thread has taken its batch
+    assert batches.flush()
+    os.close(write_end)
+    reader.join(timeout=10)
+    os.close(read_end)
+    assert bytes(received) == b"".join(lines), "every line, once, in order"
