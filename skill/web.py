@@ -83,17 +83,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     def alexa() -> Any:
         body = request.get_data(cache=False)
         ctx = g._get_current_object()  # type: ignore[attr-defined]
+        parse = _Parse(body)
         try:
-            if verifier is None:
-                event = _parse(body)
-            elif takes_parsed:  # the verifier reads the body through the one parse
-                parse = _Parse(body)
-                verifier(request.headers, body, parse)
-                event = parse.result()
-            else:
+            if takes_parsed:  # the verifier reads the body through the one parse
+                verifier(request.headers, body, parse)  # type: ignore[misc]
+            elif verifier is not None:
                 verifier(request.headers, body)
-                event = _parse(body)
-            ctx.event = event = check_request(event, body)
+            ctx.event = event = check_request(parse.result(), body)
             ctx.reply = reply = runtime.handle(event)
             return response_class(_encode(reply), mimetype="application/json")
         except BadRequest as e:  # logged by the request log, with the reason

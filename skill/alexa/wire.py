@@ -46,6 +46,7 @@ from ask_sdk_model.slu.entityresolution import (
     ValueWrapper,
 )
 
+from skill.alexa.memo import Memo, json_key
 from skill.errors import BadRequest
 
 
@@ -276,7 +277,7 @@ def _object(holder: Mapping[str, Any] | None, key: str, where: str | None = None
 
 def _str(holder: Mapping[str, Any], key: str) -> str | None:
     value = holder.get(key)
-    return value if type(value) is str or isinstance(value, str) else None
+    return value if isinstance(value, str) else None
 
 
 def _user(holder: Mapping[str, Any], where: str) -> User | None:
@@ -305,23 +306,17 @@ def _device(system: Mapping[str, Any]) -> Device | None:
 def _supported_interfaces(interfaces: Mapping[str, Any]) -> SupportedInterfaces:
     """The SDK's reading of a device's interfaces, once per distinct set (a few kinds of device
     send them all): the SDK's deserializer is a third of an Echo Show turn. Shared read-only."""
-    try:  # JSON values: equal reprs are equal values (1, 1.0 and True stay apart)
-        key = repr(interfaces)
-    except RecursionError:
-        key = None
+    key = json_key(interfaces)
     supported = _INTERFACES.get(key) if key is not None else None
     if supported is None:
         supported = _model(interfaces, "ask_sdk_model.supported_interfaces.SupportedInterfaces",
                            "context.System.device.supportedInterfaces")
         if key is not None and len(key) <= _INTERFACES_KEY_CHARS:
-            if len(_INTERFACES) >= _INTERFACES_SIZE:
-                _INTERFACES.clear()  # a bound, not an LRU: devices come in a few kinds
-            _INTERFACES[key] = supported
+            _INTERFACES.put(key, supported)
     return supported
 
 
-_INTERFACES: dict[str, SupportedInterfaces] = {}
-_INTERFACES_SIZE = 64
+_INTERFACES = Memo(64)  # devices come in a few kinds
 _INTERFACES_KEY_CHARS = 4096
 
 

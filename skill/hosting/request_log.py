@@ -30,11 +30,7 @@ from typing import Any
 
 from flask import Flask, Response, g, request
 
-from skill.hosting.turn_log import (
-    REQUEST_LOGGER,
-    request_log,
-    turn_fields,
-)
+from skill.hosting.turn_log import REQUEST_LOGGER, request_log, turn_fields
 
 
 class JsonFormatter(logging.Formatter):

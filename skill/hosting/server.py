@@ -58,11 +58,7 @@ def stop_on_sigterm() -> None:
     lets its workers finish the requests they are answering (up to 5 s; any still waiting in its
     queue are not answered), then the queued request lines are written."""
     if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, _exit)
-
-
-def _exit(signum: int, frame: Any) -> None:
-    raise SystemExit(128 + signum)
+        signal.signal(signal.SIGTERM, signal.default_int_handler)  # KeyboardInterrupt
 
 
 def create_server(app: Any, *, host: str, port: int, threads: int | None = None) -> Any:

@@ -37,13 +37,13 @@ import sys
 import threading
 import time
 import weakref
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextlib import suppress
 from pathlib import Path
 from typing import Any, NamedTuple
 from urllib.parse import quote
 
-from skill.storage.commit_mark import CommitMark, commit_mark
+from skill.storage.commit_mark import commit_mark
 from skill.storage.record import (
     PROBE_SECONDS,
     Deadline,
@@ -104,14 +104,9 @@ class _Recent(NamedTuple):
     records: dict[str, Stored]
 
 
-class _NoMark:
-    """An era whose commit mark cannot be read: every read asks SQLite."""
-
-    def __call__(self) -> None:
-        return None
-
-
-_NO_MARK = _NoMark()
+def _no_mark() -> None:
+    """The mark of an era whose commit mark cannot be read: every read asks SQLite."""
+    return None
 
 
 class SQLiteStore:
@@ -130,7 +125,7 @@ class SQLiteStore:
         self._rewriting = 0  # our own rewrites of the file in flight (checkpoints)
         self._next_file_check = 0.0  # monotonic time of a read's next look at the file
         self._checkpointer = _Checkpointer(self.path, weakref.ref(self))
-        self._mark: tuple[int, CommitMark | _NoMark] = (-1, _NO_MARK)  # era, its mark
+        self._mark: tuple[int, Callable[[], bytes | None]] = (-1, _no_mark)  # era, its mark
         self._recent = _Recent(-1, None, {})
         if not faulthandler.is_enabled():  # a fatal signal (SIGBUS on a broken -shm) says why
             faulthandler.enable(file=sys.stderr)
@@ -224,7 +219,7 @@ class SQLiteStore:
             for conn in list(self._open):
                 self._close(conn)
 
-    def _commit_mark(self, era: int) -> CommitMark | _NoMark:
+    def _commit_mark(self, era: int) -> Callable[[], bytes | None]:
         """The commit mark of the file this era's connections have open (found on first use;
         in memory, or when it cannot be read, one that always says "cannot tell")."""
         made, mark = self._mark
@@ -235,12 +230,12 @@ class SQLiteStore:
             if made == era:
                 return mark
             if era != self._era:  # the caller's connection is of an era that has ended
-                return _NO_MARK
+                return _no_mark
             try:
-                mark = _NO_MARK if self.memory else commit_mark(self.path)
+                mark = _no_mark if self.memory else commit_mark(self.path)
             except OSError as e:
                 log.info("records are read from SQLite every time: no commit mark (%s)", e)
-                mark = _NO_MARK
+                mark = _no_mark
             self._mark = (era, mark)
             return mark
 
